@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a fresh machine: `make run` and `make test`.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+DEMO_CASES ?= 2000
+
+.PHONY: run test lint bench pg-test clean
+
+$(STAMP): pyproject.toml
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	@touch $(STAMP)
+
+## Open the desk on the embedded SQLite database (migrates, seeds a demo desk on first start).
+run: $(STAMP)
+	$(BIN)/deskapp db upgrade
+	$(BIN)/deskapp demo --if-empty --cases $(DEMO_CASES)
+	$(BIN)/deskapp run
+
+## The whole suite plus ruff, mypy and the layer contracts.
+test: $(STAMP) lint
+	$(BIN)/pytest -q
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+## Store and rule tests against a real PostgreSQL (DESKAPP_TEST_PG must name the server).
+pg-test: $(STAMP)
+	$(BIN)/pytest -q -m pg tests/store tests/deskapp
+
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks.run
+
+clean:
+	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,235 @@
+"""The application shell: builds the context, owns the global keys, and moves between screens.
+
+Screens and widgets hold their own logic; this class only wires them. Every binding has an id
+so the user's keymap (config `keymap`, by id) can remap it; docs/keys.md is generated from the
+bindings by `deskapp keys`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import signal
+from collections.abc import Callable
+from typing import ClassVar, Protocol, runtime_checkable
+
+from textual import work
+from textual.app import App
+from textual.binding import Binding, BindingType
+from textual.command import Provider
+
+from deskapp.cases import Desk
+from deskapp.context import DeskContext
+from deskapp.drafts import DraftStore
+from deskapp.errors import DeskError
+from deskapp.scripts import ScriptLibrary, default_library
+from screens.base import catalog_key
+from screens.case import CaseScreen
+from screens.dialogs.confirm import ConfirmDialog
+from screens.dialogs.readback import ReadBackScreen
+from screens.dialogs.registered import RegisteredScreen
+from screens.help import HelpScreen
+from screens.home import HomeScreen
+from screens.intake import DRAFT_KIND, IntakeScreen
+from screens.palette import DeskCommands
+from screens.sign_in import SignInScreen
+
+THEMES = {"ansi": "ansi-dark", "ansi-dark": "ansi-dark", "ansi-light": "ansi-light"}
+
+
+@runtime_checkable
+class HoldsDraft(Protocol):
+    """A screen with typed work that quitting would interrupt (it is saved, but ask first)."""
+
+    def has_unsubmitted_work(self) -> bool: ...
+
+
+class DeskApp(App[None]):
+    TITLE = "投诉处理台 Complaint desk"
+    ENABLE_COMMAND_PALETTE = True
+    COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {DeskCommands}
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("ctrl+p", "command_palette", "Commands", id="app.palette", priority=True),
+        Binding("f1", "help", "Help", id="app.help"),
+        Binding("f2", "new_complaint", "New complaint", id="app.new_complaint"),
+        Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
+    ]
+
+    def __init__(
+        self,
+        *,
+        desk: Desk,
+        lang: str,
+        drafts: DraftStore | None = None,
+        os_user: bool = False,
+        demo: bool = False,
+        scripts: ScriptLibrary | None = None,
+    ) -> None:
+        super().__init__()
+        self.ctx = DeskContext(
+            desk=desk,
+            lang=lang,
+            drafts=drafts or DraftStore(),
+            demo=demo,
+            scripts=scripts or default_library(),
+        )
+        self.os_user = os_user
+        settings = desk.settings
+        self.theme = THEMES.get(settings.theme, settings.theme)
+        self.title = self.ctx.t("app.title")
+
+    def on_mount(self) -> None:
+        # A dropped SSH connection (SIGHUP) or a polite kill: save what was typed, then leave.
+        for signum in (signal.SIGHUP, signal.SIGTERM):
+            signal.signal(signum, self._hang_up)
+        if self.ctx.desk.settings.keymap:
+            self.set_keymap(self.ctx.desk.settings.keymap)
+        if self.os_user:
+            self._sign_in_os_user(getpass.getuser())
+        else:
+            self.push_screen(SignInScreen(self.ctx))
+
+    # -- signing in ---------------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="db")
+    def _sign_in_os_user(self, os_login: str) -> None:
+        from deskapp.auth import sign_in_os_user
+
+        try:
+            staff = sign_in_os_user(self.ctx.desk.engine, os_login)
+        except DeskError:
+            self.call_from_thread(
+                self.exit, None, 3, self.ctx.t("signin.os_user_missing", user=os_login)
+            )
+            return
+        self.call_from_thread(self._signed_in, staff.login)
+
+    def on_sign_in_screen_signed_in(self, message: SignInScreen.SignedIn) -> None:
+        self._signed_in(message.login)
+
+    def _signed_in(self, login: str) -> None:
+        self.ctx.actor = self.ctx.desk.actor(login)
+        self.refresh_bindings()
+        self._warn_about_calendars()
+        home = HomeScreen(self.ctx)
+        if isinstance(self.screen, SignInScreen):
+            self.switch_screen(home)
+        else:
+            self.push_screen(home)
+        self._offer_draft()
+
+    def _warn_about_calendars(self) -> None:
+        from deskapp import clock
+        from deskapp.sla import calendars_running_out
+
+        desk = self.ctx.desk
+        today = clock.now().astimezone(desk.settings.tz).date()
+        days = desk.settings.calendar_warning_days
+        for name, until in calendars_running_out(desk.policy, desk.calendars, today, days):
+            message = self.ctx.t("calendar.data_ending", name=name, until=until.isoformat())
+            self.notify(message, severity="warning", timeout=20)
+
+    def _offer_draft(self) -> None:
+        """A draft left by a crash, a kill or a lost connection: resume it, or throw it away."""
+        draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
+        if draft is None or not any(str(v).strip() for v in draft.values.values() if v):
+            return
+        t = self.ctx.t
+        saved = draft.saved_at.astimezone(self.ctx.desk.settings.tz).strftime("%m-%d %H:%M")
+        summary = " / ".join(
+            str(draft.values.get(k) or "").strip()[:40] for k in ("name", "phone", "subject")
+        )
+        dialog = ConfirmDialog(
+            t("draft.resume_title"),
+            t("draft.resume_body", saved_at=saved, summary=summary),
+            yes=t("draft.resume"),
+            no=t("draft.discard"),
+        )
+
+        def answer(resume: bool | None) -> None:
+            if resume:
+                self.push_screen(IntakeScreen(self.ctx, draft=draft.values))
+            else:
+                self.ctx.drafts.discard(self.ctx.me.login, DRAFT_KIND)
+
+        self.push_screen(dialog, answer)
+
+    def _hang_up(self, signum: int, _frame: object) -> None:
+        self._flush_drafts()
+        self.exit(return_code=128 + signum)
+
+    def _flush_drafts(self) -> None:
+        for screen in self.screen_stack:
+            if isinstance(screen, IntakeScreen):
+                screen.flush_draft()
+
+    # -- global actions -------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Desk actions appear (in the key bar and help) only once somebody is signed in."""
+        return not (action == "new_complaint" and self.ctx.actor is None)
+
+    def action_help(self) -> None:
+        if not isinstance(self.screen, HelpScreen):
+            self.push_screen(HelpScreen(self.ctx, self.screen))
+
+    def action_new_complaint(self) -> None:
+        if self.ctx.actor is None or isinstance(self.screen, IntakeScreen):
+            return
+        draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
+        self.push_screen(IntakeScreen(self.ctx, draft=draft.values if draft else None))
+
+    def action_request_quit(self) -> None:
+        busy = [s for s in self.screen_stack if isinstance(s, HoldsDraft)]
+        if any(s.has_unsubmitted_work() for s in busy):
+            t = self.ctx.t
+            dialog = ConfirmDialog(
+                t("dialog.quit_unsaved"),
+                t("dialog.quit_unsaved_note"),
+                yes=t("dialog.quit"),
+                no=t("dialog.stay"),
+            )
+            self._flush_drafts()
+            self.push_screen(dialog, lambda quit_: self.exit() if quit_ else None)
+        else:
+            self.exit()
+
+
+#: Every class whose bindings a person can meet, in the order the key reference lists them.
+KEYED: tuple[type, ...] = (
+    DeskApp,
+    SignInScreen,
+    HomeScreen,
+    IntakeScreen,
+    ReadBackScreen,
+    RegisteredScreen,
+    CaseScreen,
+    HelpScreen,
+    ConfirmDialog,
+)
+
+
+def render_keys() -> str:
+    """docs/keys.md, generated from the bindings (never written by hand, so it cannot drift)."""
+    from deskapp.i18n import default_catalog
+
+    catalog = default_catalog()
+    lines = [
+        "# Keys",
+        "",
+        "Generated by `deskapp keys` from the bindings themselves; do not edit by hand.",
+        'Remap any key by its id in the config file: `[keymap]` then `"app.help" = "f12"`.',
+        "",
+    ]
+    for owner in KEYED:
+        lines += [f"## {owner.__name__}", "", "| key | id | zh | en |", "|---|---|---|---|"]
+        for binding in owner.__dict__.get("BINDINGS", []):
+            assert isinstance(binding, Binding)
+            key = catalog_key(binding)
+            zh, en = (
+                (catalog.text(key, "zh"), catalog.text(key, "en"))
+                if key in catalog
+                else (binding.description, binding.description)
+            )
+            lines.append(f"| `{binding.key}` | `{binding.id}` | {zh} | {en} |")
+        lines.append("")
+    return "\n".join(lines)

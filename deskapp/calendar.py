@@ -1,0 +1,585 @@
+"""Business calendars: which real instants count towards a service-level budget.
+
+Promises such as "resolve within 3 business days" are made in *working* time, so every due time,
+countdown and pause needs to know when the desk is open. Working time is real elapsed time inside
+the wall-clock opening hours of working days: a daylight-saving change lengthens or shortens the
+day by the real hour, because that is how long the staff were actually there.
+
+Due times are computed very often (every case, every milestone, every pause), so each calendar
+turns a year at a time into a sorted table of working intervals in UTC microseconds with their
+cumulative working time, built lazily and cached; `due` and `elapsed` are then two binary searches.
+Integer microseconds keep `due(due(s, a), b) == due(s, a + b)` exact instead of nearly so.
+
+The China preset reads statutory holidays and 调休 make-up workdays from `chinese_calendar`. A year
+it has no data for is an error, never a guess: a wrong holiday table would silently move due times.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from bisect import bisect_left, bisect_right
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from itertools import pairwise
+from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import chinese_calendar
+
+from deskapp.tomlfile import read_toml
+
+__all__ = [
+    "BUILTIN_24X7",
+    "BusinessCalendar",
+    "CalendarDataError",
+    "CalendarError",
+    "clear_calendar_cache",
+    "format_due",
+    "format_elapsed",
+    "load_calendar",
+    "parse_calendar",
+    "parse_instant",
+]
+
+
+class CalendarError(ValueError):
+    """A calendar that cannot be loaded or used; the message names the file and the problem."""
+
+
+class CalendarDataError(CalendarError):
+    """A preset lacks holiday data for a year that a computation needs."""
+
+
+BUILTIN_24X7 = "24x7"
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+PRESETS = frozenset({"cn"})
+DATA_DIR = Path(__file__).parent / "data" / "calendars"
+
+_TOP_KEYS = frozenset({"name", "timezone", "preset", "holidays", "workdays", "hours"})
+_HOUR_KEYS = frozenset({*WEEKDAYS, "makeup"})
+_INTERVAL_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
+_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_US_PER_S = 1_000_000
+_US_PER_MIN = 60 * _US_PER_S
+_ONE_DAY = timedelta(days=1)
+#: How far `due`/`next_working` look for working time before declaring there is none.
+_MAX_YEARS_AHEAD = 200
+
+Interval = tuple[int, int]
+"""Wall-clock minutes from midnight, [start, end); end may be 1440 (24:00)."""
+Hours = tuple[Interval, ...]
+
+
+# --- instants as integer microseconds ------------------------------------------------------------
+
+
+def _require_aware(moment: datetime, what: str = "moment") -> datetime:
+    if not isinstance(moment, datetime):
+        raise TypeError(f"{what} must be a datetime, not {type(moment).__name__}")
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise ValueError(f"{what} must be an aware datetime (with a UTC offset), got {moment!r}")
+    return moment
+
+
+def _to_us(moment: datetime) -> int:
+    delta = moment - _EPOCH
+    return (delta.days * 86_400 + delta.seconds) * _US_PER_S + delta.microseconds
+
+
+def _from_us(us: int, tz: tzinfo) -> datetime:
+    return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
+
+
+def _wall_to_us(tz: tzinfo, wall: datetime) -> int:
+    """The earliest instant whose wall time in `tz` reaches `wall` (naive).
+
+    Inside a repeated hour that is the first occurrence; inside a skipped hour it is the
+    transition itself, because that is the first moment the clock on the wall shows a later time.
+    """
+    first = wall.replace(tzinfo=tz, fold=0)
+    us = _to_us(first)
+    if _from_us(us, tz).replace(tzinfo=None) == wall:
+        return us
+    # A gap: fold=1 reads the wall time with the offset after the change, which lands before
+    # the transition; fold=0 lands after it. Search the whole seconds in between.
+    lo = _to_us(wall.replace(tzinfo=tz, fold=1)) // _US_PER_S
+    hi = -(-us // _US_PER_S)
+    if lo > hi:
+        lo, hi = hi, lo
+    while hi - lo > 1:
+        mid = (lo + hi) // 2
+        if _from_us(mid * _US_PER_S, tz).replace(tzinfo=None) >= wall:
+            hi = mid
+        else:
+            lo = mid
+    return hi * _US_PER_S
+
+
+# --- the per-year tables -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class _YearTable:
+    starts: list[int]
+    ends: list[int]
+    cum: list[int]  # working microseconds in the year before interval i
+    cum_end: list[int]  # ... up to the end of interval i
+    total: int
+
+
+def _minutes_text(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
+
+
+class BusinessCalendar:
+    """Opening hours, holidays and make-up workdays in one time zone."""
+
+    name: str
+    tz: ZoneInfo
+    tzname: str
+    preset: str | None
+    source: str
+
+    def __init__(
+        self,
+        name: str,
+        tzname: str,
+        weekly: Sequence[Hours],
+        *,
+        makeup: Hours | None = None,
+        holidays: frozenset[date] = frozenset(),
+        workdays: frozenset[date] = frozenset(),
+        preset: str | None = None,
+        source: str = "<built-in>",
+    ) -> None:
+        if len(weekly) != 7:
+            raise CalendarError(f"{source}: need hours for 7 weekdays, got {len(weekly)}")
+        try:
+            self.tz = ZoneInfo(tzname)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise CalendarError(f"{source}: unknown timezone {tzname!r}") from exc
+        if preset is not None and preset not in PRESETS:
+            raise CalendarError(
+                f"{source}: unknown preset {preset!r} (known: {', '.join(sorted(PRESETS))})"
+            )
+        both = holidays & workdays
+        if both:
+            listed = ", ".join(sorted(d.isoformat() for d in both))
+            raise CalendarError(f"{source}: dates listed as both holiday and workday: {listed}")
+        self.name = name
+        self.tzname = tzname
+        self.preset = preset
+        self.source = source
+        self._weekly: tuple[Hours, ...] = tuple(tuple(h) for h in weekly)
+        if makeup is None:
+            # A make-up workday is worked like a normal day: Monday's hours, or failing that
+            # the first weekday that has any, so a calendar closed on Mondays still works.
+            makeup = next((h for h in self._weekly if h), ())
+        self._makeup: Hours = tuple(makeup)
+        if not self._makeup and not any(self._weekly):
+            raise CalendarError(f"{source}: calendar {name!r} has no working hours at all")
+        self._holidays = holidays
+        self._workdays = workdays
+        # Years the preset lacks but for which the file lists dates: the file's author has
+        # taken responsibility for that year, so the plain weekday rule applies there.
+        self._listed_years = frozenset(d.year for d in holidays | workdays)
+        self._tables: dict[int, _YearTable] = {}
+        self._year_starts: dict[int, int] = {}
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"BusinessCalendar({self.name!r}, {self.tzname!r}, source={self.source!r})"
+
+    # --- day rules ------------------------------------------------------------------------
+
+    @property
+    def day_minutes(self) -> int:
+        """Minutes in one standard working day, the unit of "business day" budgets."""
+        return sum(end - start for start, end in self._makeup)
+
+    def is_working_day(self, day: date) -> bool:
+        return bool(self.hours_on(day))
+
+    def hours_on(self, day: date) -> Hours:
+        """The wall-clock working intervals of a local date (empty on days off)."""
+        if day in self._holidays:
+            return ()
+        weekly = self._weekly[day.weekday()]
+        if day in self._workdays:
+            working = True
+        elif self.preset == "cn":
+            working = self._cn_workday(day, bool(weekly))
+        else:
+            working = bool(weekly)
+        if not working:
+            return ()
+        return weekly or self._makeup
+
+    def _cn_workday(self, day: date, weekday_has_hours: bool) -> bool:
+        try:
+            return bool(chinese_calendar.is_workday(day))
+        except NotImplementedError:
+            if day.year in self._listed_years:
+                return weekday_has_hours
+            raise CalendarDataError(
+                f"calendar {self.name!r} (preset cn) has no holiday data for {day.year}; "
+                "add the year's dates to holidays/workdays or update chinesecalendar"
+            ) from None
+
+    def data_until(self) -> date | None:
+        """The last day whose holidays this calendar knows, or None when it needs no data.
+
+        A preset covers whole years; a later year counts as covered once the file lists dates
+        for it. Due times past this day cannot be computed, so the desk warns ahead of it.
+        """
+        if self.preset != "cn":
+            return None
+        year = max(d.year for d in chinese_calendar.holidays)
+        while year + 1 in self._listed_years:
+            year += 1
+        return date(year, 12, 31)
+
+    # --- tables -----------------------------------------------------------------------------
+
+    def _year_start(self, year: int) -> int:
+        us = self._year_starts.get(year)
+        if us is None:
+            if not 1 <= year <= 9998:
+                raise CalendarError(f"calendar {self.name!r}: year {year} is out of range")
+            us = _wall_to_us(self.tz, datetime.combine(date(year, 1, 1), time()))
+            self._year_starts[year] = us
+        return us
+
+    def _table(self, year: int) -> _YearTable:
+        table = self._tables.get(year)
+        if table is None:
+            with self._lock:
+                table = self._tables.get(year)
+                if table is None:
+                    table = self._build(year)
+                    self._tables[year] = table
+        return table
+
+    def _build(self, year: int) -> _YearTable:
+        self._year_start(year)
+        self._year_start(year + 1)
+        starts: list[int] = []
+        ends: list[int] = []
+        day = date(year, 1, 1)
+        while day.year == year:
+            hours = self.hours_on(day)
+            if hours:
+                midnight = datetime.combine(day, time())  # naive: a wall-clock reading
+                for lo, hi in hours:
+                    s = _wall_to_us(self.tz, midnight + timedelta(minutes=lo))
+                    e = _wall_to_us(self.tz, midnight + timedelta(minutes=hi))
+                    if e <= s:
+                        continue  # swallowed whole by a skipped hour
+                    if ends and s <= ends[-1]:
+                        ends[-1] = max(ends[-1], e)
+                    else:
+                        starts.append(s)
+                        ends.append(e)
+            day += _ONE_DAY
+        cum: list[int] = []
+        cum_end: list[int] = []
+        total = 0
+        for s, e in zip(starts, ends, strict=True):
+            cum.append(total)
+            total += e - s
+            cum_end.append(total)
+        return _YearTable(starts, ends, cum, cum_end, total)
+
+    def _year_of(self, us: int) -> int:
+        year = (_EPOCH + timedelta(microseconds=us)).year
+        while us < self._year_start(year):
+            year -= 1
+        while us >= self._year_start(year + 1):
+            year += 1
+        return year
+
+    def _locate(self, us: int) -> tuple[int, int]:
+        """(local year, working microseconds from that year's start up to `us`)."""
+        year = self._year_of(us)
+        table = self._table(year)
+        i = bisect_right(table.starts, us) - 1
+        if i < 0:
+            return year, 0
+        return year, table.cum[i] + min(us, table.ends[i]) - table.starts[i]
+
+    def _due_us(self, start_us: int, work_us: int) -> int:
+        if work_us < 0:
+            raise ValueError(f"a working-time budget cannot be negative ({work_us / 1e6} s)")
+        if work_us == 0:
+            return start_us
+        year, pos = self._locate(start_us)
+        target = pos + work_us
+        first_year = year
+        table = self._table(year)
+        while target > table.total:
+            target -= table.total
+            year += 1
+            if year - first_year > _MAX_YEARS_AHEAD:
+                raise CalendarError(
+                    f"calendar {self.name!r} has no working time within {_MAX_YEARS_AHEAD} years"
+                )
+            table = self._table(year)
+        i = bisect_left(table.cum_end, target)
+        return table.ends[i] - (table.cum_end[i] - target)
+
+    # --- public queries ---------------------------------------------------------------------
+
+    def due(self, start: datetime, minutes: float) -> datetime:
+        """The earliest instant by which `minutes` of working time have passed since `start`.
+
+        Work that ends exactly at closing time is due at closing time, not when the desk
+        reopens; a start outside working hours begins counting at the next working instant.
+        """
+        start_us = _to_us(_require_aware(start, "start"))
+        return _from_us(self._due_us(start_us, round(minutes * _US_PER_MIN)), self.tz)
+
+    def due_seconds(self, start: datetime, seconds: float) -> datetime:
+        start_us = _to_us(_require_aware(start, "start"))
+        return _from_us(self._due_us(start_us, round(seconds * _US_PER_S)), self.tz)
+
+    def elapsed_us(self, start: datetime, end: datetime) -> int:
+        """Working microseconds between two instants; exact, for callers that compare."""
+        a = _to_us(_require_aware(start, "start"))
+        b = _to_us(_require_aware(end, "end"))
+        if b <= a:
+            return 0
+        year_a, pos_a = self._locate(a)
+        year_b, pos_b = self._locate(b)
+        if year_a == year_b:
+            return pos_b - pos_a
+        between = sum(self._table(y).total for y in range(year_a + 1, year_b))
+        return self._table(year_a).total - pos_a + between + pos_b
+
+    def elapsed_seconds(self, start: datetime, end: datetime) -> float:
+        return self.elapsed_us(start, end) / _US_PER_S
+
+    def elapsed_minutes(self, start: datetime, end: datetime) -> float:
+        return self.elapsed_us(start, end) / _US_PER_MIN
+
+    def is_working(self, moment: datetime) -> bool:
+        us = _to_us(_require_aware(moment))
+        table = self._table(self._year_of(us))
+        i = bisect_right(table.starts, us) - 1
+        return i >= 0 and us < table.ends[i]
+
+    def next_working(self, moment: datetime) -> datetime:
+        """`moment` itself if the desk is working then, else when it next opens."""
+        us = _to_us(_require_aware(moment))
+        year = self._year_of(us)
+        table = self._table(year)
+        i = bisect_right(table.starts, us) - 1
+        if i >= 0 and us < table.ends[i]:
+            return moment.astimezone(self.tz)
+        i += 1
+        first_year = year
+        while i >= len(table.starts):
+            year += 1
+            if year - first_year > _MAX_YEARS_AHEAD:
+                raise CalendarError(
+                    f"calendar {self.name!r} has no working time within {_MAX_YEARS_AHEAD} years"
+                )
+            table = self._table(year)
+            i = 0
+        return _from_us(table.starts[i], self.tz)
+
+
+# --- loading -------------------------------------------------------------------------------------
+
+
+def _parse_interval(text: object, where: str) -> Interval:
+    if not isinstance(text, str):
+        raise CalendarError(f'{where}: expected a string like "09:00-12:00", got {text!r}')
+    match = _INTERVAL_RE.fullmatch(text)
+    if match is None:
+        raise CalendarError(f"{where}: bad interval {text!r} (expected HH:MM-HH:MM)")
+    h1, m1, h2, m2 = (int(g) for g in match.groups())
+    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
+        raise CalendarError(f"{where}: bad time in interval {text!r}")
+    start, end = h1 * 60 + m1, h2 * 60 + m2
+    if end <= start:
+        raise CalendarError(
+            f"{where}: interval {text!r} ends before it starts (intervals cannot cross midnight)"
+        )
+    return start, end
+
+
+def _parse_hours(value: object, where: str) -> Hours:
+    if not isinstance(value, list):
+        raise CalendarError(f'{where}: expected a list of "HH:MM-HH:MM" strings, got {value!r}')
+    intervals = sorted(_parse_interval(item, where) for item in value)
+    for (s1, e1), (s2, e2) in pairwise(intervals):
+        if s2 < e1:
+            raise CalendarError(
+                f"{where}: intervals {_minutes_text(s1)}-{_minutes_text(e1)} and "
+                f"{_minutes_text(s2)}-{_minutes_text(e2)} overlap"
+            )
+    return tuple(intervals)
+
+
+def _parse_dates(value: object, where: str) -> frozenset[date]:
+    if not isinstance(value, list):
+        raise CalendarError(f'{where}: expected a list of dates like "2026-10-01"')
+    days: set[date] = set()
+    for item in value:
+        if isinstance(item, datetime):
+            raise CalendarError(f"{where}: {item!r} is a date-time; list plain dates")
+        if isinstance(item, date):
+            days.add(item)
+            continue
+        if not isinstance(item, str):
+            raise CalendarError(f"{where}: {item!r} is not a date")
+        try:
+            days.add(date.fromisoformat(item.strip()))
+        except ValueError:
+            raise CalendarError(f"{where}: {item!r} is not a date (YYYY-MM-DD)") from None
+    return frozenset(days)
+
+
+def parse_calendar(data: Mapping[str, object], source: str) -> BusinessCalendar:
+    """Build a calendar from parsed TOML; `source` names the file in every error."""
+    unknown = sorted(set(data) - _TOP_KEYS)
+    if unknown:
+        raise CalendarError(
+            f"{source}: unknown key(s) {', '.join(unknown)} "
+            f"(allowed: {', '.join(sorted(_TOP_KEYS))})"
+        )
+    name = data.get("name", Path(source).stem)
+    if not isinstance(name, str) or not name.strip():
+        raise CalendarError(f"{source}: name must be a non-empty string")
+    tzname = data.get("timezone")
+    if not isinstance(tzname, str):
+        raise CalendarError(f'{source}: timezone is required, e.g. timezone = "Asia/Shanghai"')
+    preset = data.get("preset")
+    if preset is not None and not isinstance(preset, str):
+        raise CalendarError(f"{source}: preset must be a string")
+    hours = data.get("hours")
+    if not isinstance(hours, dict):
+        raise CalendarError(f"{source}: an [hours] table is required")
+    unknown = sorted(set(hours) - _HOUR_KEYS)
+    if unknown:
+        raise CalendarError(
+            f"{source}: unknown key(s) in [hours]: {', '.join(unknown)} "
+            f"(allowed: {', '.join((*WEEKDAYS, 'makeup'))})"
+        )
+    weekly = [_parse_hours(hours.get(day, []), f"{source}: hours.{day}") for day in WEEKDAYS]
+    makeup = _parse_hours(hours["makeup"], f"{source}: hours.makeup") if "makeup" in hours else None
+    return BusinessCalendar(
+        name.strip(),
+        tzname,
+        weekly,
+        makeup=makeup,
+        holidays=_parse_dates(data.get("holidays", []), f"{source}: holidays"),
+        workdays=_parse_dates(data.get("workdays", []), f"{source}: workdays"),
+        preset=preset,
+        source=source,
+    )
+
+
+def _read_calendar_file(path: Path) -> BusinessCalendar:
+    _text, data = read_toml(path, CalendarError, "calendar file")
+    return parse_calendar(data, str(path))
+
+
+def _builtin_24x7() -> BusinessCalendar:
+    always: Hours = ((0, 1440),)
+    return BusinessCalendar(BUILTIN_24X7, "UTC", [always] * 7, source="<built-in 24x7>")
+
+
+_cache: dict[str, BusinessCalendar] = {}
+_cache_lock = threading.Lock()
+
+
+def _resolve(name_or_path: str, search_dirs: Sequence[Path]) -> Path:
+    text = name_or_path.strip()
+    if text.endswith(".toml") or "/" in text or "\\" in text:
+        path = Path(text).expanduser()
+        if not path.is_file():
+            raise CalendarError(f"{path}: calendar file not found")
+        return path.resolve()
+    if not _NAME_RE.fullmatch(text):
+        raise CalendarError(f"{name_or_path!r} is not a calendar name or a path to a .toml file")
+    dirs = [Path(d) for d in search_dirs] + [DATA_DIR]
+    for directory in dirs:
+        candidate = directory / f"{text}.toml"
+        if candidate.is_file():
+            return candidate.resolve()
+    looked = ", ".join(str(d) for d in dirs)
+    raise CalendarError(
+        f"unknown calendar {text!r}: not built in ({BUILTIN_24X7!r}) and no {text}.toml in {looked}"
+    )
+
+
+def load_calendar(name_or_path: str, search_dirs: Sequence[Path] = ()) -> BusinessCalendar:
+    """The built-in "24x7", a named calendar from `search_dirs` then the package, or a file.
+
+    Calendars are cached per resolved file so their year tables are built once per process.
+    """
+    key = BUILTIN_24X7 if name_or_path.strip() == BUILTIN_24X7 else None
+    path = None if key else _resolve(name_or_path, search_dirs)
+    key = key or str(path)
+    cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    with _cache_lock:
+        cached = _cache.get(key)
+        if cached is None:
+            cached = _builtin_24x7() if path is None else _read_calendar_file(path)
+            _cache[key] = cached
+    return cached
+
+
+def clear_calendar_cache() -> None:
+    """Forget loaded calendars, e.g. after an admin edits a calendar file."""
+    with _cache_lock:
+        _cache.clear()
+
+
+# --- text in, text out ---------------------------------------------------------------------------
+
+
+def parse_instant(text: str, tz: tzinfo | str) -> datetime:
+    """An ISO 8601 instant; a time without an offset is wall-clock time in `tz`.
+
+    A wall time that happens twice means its first occurrence and one that never happens
+    (skipped by a DST change) means the change itself, the same rule the calendars use.
+    """
+    zone: tzinfo = ZoneInfo(tz) if isinstance(tz, str) else tz
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"not an ISO 8601 date-time: {text!r}") from None
+    if parsed.tzinfo is not None:
+        return parsed
+    return _from_us(_wall_to_us(zone, parsed), zone)
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
+
+
+def format_due(
+    calendar_arg: str, start: str, minutes: float, search_dirs: Sequence[Path] = ()
+) -> str:
+    """The due time as ISO 8601 with the calendar's UTC offset at that instant."""
+    calendar = load_calendar(calendar_arg, search_dirs)
+    return _iso(calendar.due(parse_instant(start, calendar.tz), minutes))
+
+
+def format_elapsed(
+    calendar_arg: str, start: str, end: str, search_dirs: Sequence[Path] = ()
+) -> str:
+    """Working minutes, whole numbers without a fraction, otherwise to two decimals."""
+    calendar = load_calendar(calendar_arg, search_dirs)
+    minutes = calendar.elapsed_minutes(
+        parse_instant(start, calendar.tz), parse_instant(end, calendar.tz)
+    )
+    text = f"{minutes:.2f}".rstrip("0").rstrip(".")
+    return text if text not in ("", "-0") else "0"

@@ -1,0 +1,99 @@
+"""Deployment and user settings.
+
+Precedence, highest first: command-line options, environment variables `DESKAPP_*` (nested with
+`__`, e.g. `DESKAPP_SLA__WARN_FRACTION`), the TOML file named by `DESKAPP_CONFIG` or else
+`<user config dir>/deskapp/config.toml`, then the defaults below. The desk works with no file
+at all.
+"""
+
+from __future__ import annotations
+
+import os
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import platformdirs
+from pydantic import BaseModel, Field, field_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+
+def config_dir() -> Path:
+    return platformdirs.user_config_path("deskapp", appauthor=False)
+
+
+def config_file() -> Path:
+    named = os.environ.get("DESKAPP_CONFIG")
+    return Path(named).expanduser() if named else config_dir() / "config.toml"
+
+
+class SlaSettings(BaseModel):
+    #: A TOML SLA policy replacing the shipped one (deskapp/data/sla_policy.toml).
+    policy_file: Path | None = None
+    #: Extra folders searched for calendar files by name, before the shipped ones.
+    calendar_dirs: list[Path] = Field(default_factory=lambda: [config_dir() / "calendars"])
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="DESKAPP_", env_nested_delimiter="__", extra="ignore"
+    )
+
+    #: The desk's own time zone: case-number dates and "today" in messages.
+    timezone: str = "Asia/Shanghai"
+    #: "zh" or "en"; empty means: follow the locale (LC_ALL / LC_MESSAGES / LANG).
+    language: str = ""
+    default_channel: str = "phone"
+    #: Plans with compensation above this amount need legal review.
+    legal_review_amount: Decimal = Decimal("5000")
+    #: A complaint from the same customer or on the same order within this many days is a repeat.
+    repeat_window_days: int = 30
+    sla: SlaSettings = Field(default_factory=SlaSettings)
+    #: Textual theme; "ansi" picks the 16-colour theme that follows the terminal's palette.
+    theme: str = "textual-dark"
+    #: Key remapping by binding id, e.g. {"app.new_complaint" = "f6"} (see docs/keys.md).
+    keymap: dict[str, str] = Field(default_factory=dict)
+    #: Ring the terminal bell with notifications about my cases.
+    bell: bool = False
+    #: Folders whose zh.toml / en.toml replace the shipped script templates (admins edit these).
+    script_dirs: list[Path] = Field(default_factory=lambda: [config_dir() / "scripts"])
+    #: Warn at sign-in this many days before a business calendar's holiday data runs out.
+    calendar_warning_days: int = 60
+    #: False runs the desk with the mouse off (keyboard-only workstations, some SSH clients).
+    mouse: bool = True
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        ZoneInfo(value)  # raises for an unknown zone, naming it
+        return value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (
+            init_settings,
+            env_settings,
+            TomlConfigSettingsSource(settings_cls, toml_file=config_file()),
+        )
+
+
+@lru_cache(maxsize=1)
+def load_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,135 @@
+"""The desk's vocabulary (DESIGN.md §1) as enums.
+
+The store keeps these as plain strings so that `store/` knows nothing of the rules; the values
+here are the strings it holds. Changing a value is a data migration, not a rename.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Channel(StrEnum):
+    PHONE = "phone"
+    CHAT = "chat"
+    EMAIL = "email"
+    SOCIAL = "social"
+    WALK_IN = "walk_in"
+    LETTER = "letter"
+    REGULATOR = "regulator"
+
+
+class Category(StrEnum):
+    QUALITY = "quality"
+    DELIVERY = "delivery"
+    ATTITUDE = "attitude"
+    BILLING = "billing"
+    POLICY = "policy"
+    OTHER = "other"
+
+
+class ClaimType(StrEnum):
+    GENERAL = "general"
+    COMPENSATION = "compensation"
+    UNJUSTIFIED = "unjustified"
+
+
+class Severity(StrEnum):
+    """A urgent / B serious / C general; ordered so that max() is the most severe."""
+
+    A = "A"
+    B = "B"
+    C = "C"
+
+    @property
+    def rank(self) -> int:
+        return {"A": 3, "B": 2, "C": 1}[self.value]
+
+    def raised(self) -> Severity:
+        """One level more severe (repeat complaints move up one level); A stays A."""
+        return {Severity.C: Severity.B, Severity.B: Severity.A, Severity.A: Severity.A}[self]
+
+
+class RiskFlag(StrEnum):
+    LEGAL = "legal"
+    MEDIA = "media"
+    REGULATOR = "regulator"
+    VIP = "vip"
+    BATCH = "batch"
+    REPEAT = "repeat"
+
+
+#: Flags that make a plan need legal review before it goes to the customer.
+LEGAL_REVIEW_FLAGS = frozenset({RiskFlag.LEGAL, RiskFlag.MEDIA, RiskFlag.REGULATOR})
+
+
+class Status(StrEnum):
+    NEW = "new"
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    DISPATCHED = "dispatched"
+    INVESTIGATING = "investigating"
+    PENDING_CUSTOMER = "pending_customer"
+    PLAN_PROPOSED = "plan_proposed"
+    LEGAL_REVIEW = "legal_review"
+    COMPENSATION_APPROVAL = "compensation_approval"
+    RESOLVED = "resolved"
+    FEEDBACK_GIVEN = "feedback_given"
+    REVISITED = "revisited"
+    CLOSED = "closed"
+
+
+#: States in which a case is no longer worked (it leaves the live queue).
+TERMINAL_STATUSES = frozenset({Status.REJECTED, Status.CLOSED})
+
+
+class Role(StrEnum):
+    AGENT = "agent"
+    HANDLER = "handler"
+    DEPT_MANAGER = "dept_manager"
+    SUPERVISOR = "supervisor"
+    LEGAL = "legal"
+    EXECUTIVE = "executive"
+    ADMIN = "admin"
+
+
+class CustomerTier(StrEnum):
+    STANDARD = "standard"
+    VIP = "vip"
+
+
+def parse_flags(text: str) -> frozenset[RiskFlag]:
+    """Flags are stored as a space-separated string; unknown words are an error, not ignored."""
+    return frozenset(RiskFlag(word) for word in text.split())
+
+
+def format_flags(flags: frozenset[RiskFlag] | set[RiskFlag]) -> str:
+    return " ".join(sorted(flag.value for flag in flags))
+
+
+def parse_roles(text: str) -> frozenset[Role]:
+    return frozenset(Role(word) for word in text.split())
+
+
+def format_roles(roles: frozenset[Role] | set[Role]) -> str:
+    return " ".join(sorted(role.value for role in roles))
+
+
+class MilestoneKind(StrEnum):
+    """The service-level promises every case carries (DESIGN.md §1 table), in order."""
+
+    ACKNOWLEDGE = "acknowledge"
+    DISPATCH = "dispatch"
+    CONTACT = "contact"
+    RESOLVE = "resolve"
+    FEEDBACK = "feedback"
+    REVISIT = "revisit"
+
+
+class MilestoneState(StrEnum):
+    ON_TRACK = "on_track"
+    AT_RISK = "at_risk"
+    BREACHED = "breached"
+    MET = "met"
+    PAUSED = "paused"
+    CANCELLED = "cancelled"

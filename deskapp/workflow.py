@@ -1,0 +1,371 @@
+"""The case state machine (DESIGN.md §1).
+
+One table, `TRANSITIONS`, says for every action: the states it may start from, the state it
+leads to, the roles that may take it, whether it needs a written reason, its guards, and which
+service-level milestones it meets, starts, pauses or resumes. The use cases in `deskapp.cases`
+apply it; the screens ask it which actions to offer. Nothing else decides what may happen.
+
+    new → accepted | rejected → dispatched → investigating ⇄ pending customer → plan proposed
+        → legal review (when required) → compensation approval (when required) → resolved
+        → feedback given → revisited → closed;   reopen from closed or rejected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from deskapp.domain import LEGAL_REVIEW_FLAGS, MilestoneKind, RiskFlag, Role, Status
+from deskapp.errors import PermissionDenied, TransitionError
+from deskapp.permissions import in_scope
+
+S = Status
+R = Role
+M = MilestoneKind
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the guards need to know about a case, independent of how it is stored."""
+
+    status: Status
+    flags: frozenset[RiskFlag]
+    first_owner_id: int
+    primary_dept_id: int | None
+    assignee_id: int | None
+    plan_proposed_by_id: int | None
+    compensation_amount: Decimal | None
+    legal_cleared: bool
+    compensation_approved: bool
+    customer_confirmed: bool
+    departments_left: frozenset[int]
+    resume_status: Status | None = None
+
+
+@dataclass(frozen=True)
+class ActorFacts:
+    staff_id: int
+    roles: frozenset[Role]
+    department_id: int | None
+    compensation_limit: Decimal
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Deployment limits the guards use (from the SLA policy / config)."""
+
+    legal_review_amount: Decimal = Decimal("5000")
+
+
+Guard = Callable[[CaseFacts, ActorFacts, Mapping[str, Any], Rules], str | None]
+
+
+def legal_review_required(facts: CaseFacts, rules: Rules) -> bool:
+    amount = facts.compensation_amount or Decimal(0)
+    return bool(facts.flags & LEGAL_REVIEW_FLAGS) or amount > rules.legal_review_amount
+
+
+def _has_compensation(facts: CaseFacts) -> bool:
+    return (facts.compensation_amount or Decimal(0)) > 0
+
+
+def _guard_transfer(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    target = p.get("department_id")
+    if target is None:
+        return "name the department to transfer to"
+    if target == f.primary_dept_id:
+        return "the case is already with that department"
+    if target in f.departments_left and Role.SUPERVISOR not in a.roles:
+        return (
+            "the case already left that department once; only a supervisor may send it back "
+            "(no ping-pong between departments)"
+        )
+    return None
+
+
+def _guard_dispatch(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    if p.get("department_id") is None:
+        return "choose the primary department"
+    return None
+
+
+def _guard_send_to_legal(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    return "legal has already cleared this plan" if f.legal_cleared else None
+
+
+def _guard_request_approval(
+    f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules
+) -> str | None:
+    if not _has_compensation(f):
+        return "the plan has no compensation amount to approve"
+    if f.compensation_approved:
+        return "the compensation is already approved"
+    if legal_review_required(f, r) and not f.legal_cleared:
+        return "legal must review this plan before compensation is approved"
+    return None
+
+
+def _guard_approve(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    amount = f.compensation_amount or Decimal(0)
+    if f.plan_proposed_by_id == a.staff_id:
+        return "the person who proposed the compensation cannot approve it (separation of duties)"
+    if amount > a.compensation_limit:
+        return f"your approval authority ({a.compensation_limit}) does not cover {amount}"
+    return None
+
+
+def _guard_resolve(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    if legal_review_required(f, r) and not f.legal_cleared:
+        return "this plan needs legal review before it goes to the customer"
+    if _has_compensation(f) and not f.compensation_approved:
+        return "the compensation needs approval by someone whose authority covers the amount"
+    return None
+
+
+def _guard_revisit(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    if a.staff_id in (f.assignee_id, f.plan_proposed_by_id):
+        return "the satisfaction revisit must be done by someone other than the handler"
+    score = p.get("satisfaction")
+    if not isinstance(score, int) or not 1 <= score <= 5:
+        return "satisfaction must be a whole number from 1 to 5"
+    return None
+
+
+def _guard_close(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    return None if f.customer_confirmed else "the customer has not confirmed the resolution"
+
+
+def _guard_assign(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    return None if p.get("assignee_id") is not None else "choose whom to assign"
+
+
+@dataclass(frozen=True)
+class Transition:
+    action: str
+    sources: frozenset[Status]
+    target: Status | None  # None: the state does not change
+    roles: frozenset[Role]
+    needs_reason: bool = False
+    guards: tuple[Guard, ...] = ()
+    meets: tuple[MilestoneKind, ...] = ()
+    starts: tuple[MilestoneKind, ...] = ()
+    pauses: bool = False
+    resumes: bool = False
+    ends_case: bool = False
+    # Scope: which cases a role-holder may act on (see `deskapp.permissions`).
+    scope: str = "desk"
+    labels: dict[str, str] = field(default_factory=dict)
+
+
+def _t(
+    action: str, sources: set[Status], target: Status | None, roles: set[Role], **kw: Any
+) -> Transition:
+    return Transition(action, frozenset(sources), target, frozenset(roles), **kw)
+
+
+WORKING = {
+    S.DISPATCHED,
+    S.INVESTIGATING,
+    S.PENDING_CUSTOMER,
+    S.PLAN_PROPOSED,
+    S.LEGAL_REVIEW,
+    S.COMPENSATION_APPROVAL,
+}
+OPEN = {S.NEW, S.ACCEPTED, *WORKING, S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED}
+FRONT = {R.AGENT, R.SUPERVISOR}
+DEPT = {R.HANDLER, R.DEPT_MANAGER}
+
+TRANSITIONS: dict[str, Transition] = {
+    t.action: t
+    for t in (
+        _t("acknowledge", OPEN, None, FRONT, meets=(M.ACKNOWLEDGE,)),
+        _t("accept", {S.NEW}, S.ACCEPTED, FRONT, meets=(M.ACKNOWLEDGE,)),
+        _t("reject", {S.NEW, S.ACCEPTED}, S.REJECTED, FRONT, needs_reason=True, ends_case=True),
+        _t(
+            "classify",
+            {S.NEW, S.ACCEPTED, *WORKING},
+            None,
+            {*FRONT, R.DEPT_MANAGER},
+            needs_reason=True,
+        ),
+        _t(
+            "dispatch",
+            {S.ACCEPTED},
+            S.DISPATCHED,
+            FRONT,
+            guards=(_guard_dispatch,),
+            meets=(M.DISPATCH,),
+        ),
+        _t(
+            "transfer",
+            {S.DISPATCHED, S.INVESTIGATING},
+            S.DISPATCHED,
+            {R.DEPT_MANAGER, R.SUPERVISOR},
+            needs_reason=True,
+            guards=(_guard_transfer,),
+            scope="department",
+        ),
+        _t(
+            "assign",
+            WORKING,
+            None,
+            {R.DEPT_MANAGER, R.SUPERVISOR},
+            guards=(_guard_assign,),
+            scope="department",
+        ),
+        _t("start_investigation", {S.DISPATCHED}, S.INVESTIGATING, DEPT, scope="department"),
+        _t(
+            "record_contact",
+            {S.ACCEPTED, *WORKING, S.RESOLVED},
+            None,
+            {*DEPT, *FRONT},
+            meets=(M.CONTACT,),
+            scope="involved",
+        ),
+        _t(
+            "pend_customer",
+            {S.INVESTIGATING, S.PLAN_PROPOSED},
+            S.PENDING_CUSTOMER,
+            {*DEPT, *FRONT},
+            needs_reason=True,
+            pauses=True,
+            scope="involved",
+        ),
+        _t(
+            "customer_answered",
+            {S.PENDING_CUSTOMER},
+            None,
+            {*DEPT, *FRONT},
+            resumes=True,
+            scope="involved",
+        ),
+        _t("propose_plan", {S.INVESTIGATING}, S.PLAN_PROPOSED, DEPT, scope="department"),
+        _t(
+            "send_to_legal",
+            {S.PLAN_PROPOSED},
+            S.LEGAL_REVIEW,
+            DEPT,
+            guards=(_guard_send_to_legal,),
+            scope="department",
+        ),
+        _t("legal_approve", {S.LEGAL_REVIEW}, S.PLAN_PROPOSED, {R.LEGAL}),
+        _t("legal_return", {S.LEGAL_REVIEW}, S.INVESTIGATING, {R.LEGAL}, needs_reason=True),
+        _t(
+            "request_approval",
+            {S.PLAN_PROPOSED},
+            S.COMPENSATION_APPROVAL,
+            DEPT,
+            guards=(_guard_request_approval,),
+            scope="department",
+        ),
+        _t(
+            "approve_compensation",
+            {S.COMPENSATION_APPROVAL},
+            S.PLAN_PROPOSED,
+            {R.DEPT_MANAGER, R.EXECUTIVE},
+            guards=(_guard_approve,),
+        ),
+        _t(
+            "refuse_compensation",
+            {S.COMPENSATION_APPROVAL},
+            S.INVESTIGATING,
+            {R.DEPT_MANAGER, R.EXECUTIVE},
+            needs_reason=True,
+        ),
+        _t(
+            "resolve",
+            {S.PLAN_PROPOSED},
+            S.RESOLVED,
+            DEPT,
+            guards=(_guard_resolve,),
+            meets=(M.CONTACT, M.RESOLVE),
+            starts=(M.FEEDBACK,),
+            scope="department",
+        ),
+        _t(
+            "confirm",
+            {S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED},
+            None,
+            {*DEPT, *FRONT},
+            scope="involved",
+        ),
+        _t(
+            "give_feedback",
+            {S.RESOLVED},
+            S.FEEDBACK_GIVEN,
+            {*DEPT, *FRONT},
+            meets=(M.FEEDBACK,),
+            starts=(M.REVISIT,),
+            scope="involved",
+        ),
+        _t(
+            "revisit",
+            {S.FEEDBACK_GIVEN},
+            S.REVISITED,
+            {*FRONT, R.DEPT_MANAGER},
+            guards=(_guard_revisit,),
+            meets=(M.REVISIT,),
+        ),
+        _t("close", {S.REVISITED}, S.CLOSED, FRONT, guards=(_guard_close,), ends_case=True),
+        _t(
+            "reopen",
+            {S.CLOSED, S.REJECTED},
+            S.ACCEPTED,
+            {R.SUPERVISOR},
+            needs_reason=True,
+            starts=(M.DISPATCH, M.CONTACT, M.RESOLVE),
+        ),
+        _t("escalate", OPEN, None, {*FRONT, *DEPT}, needs_reason=True, scope="involved"),
+    )
+}
+
+
+def transition(action: str) -> Transition:
+    try:
+        return TRANSITIONS[action]
+    except KeyError:
+        raise TransitionError(f"unknown action {action!r}") from None
+
+
+def target_of(t: Transition, facts: CaseFacts) -> Status:
+    """The state after `t`; resuming returns to where the case was before it paused."""
+    if t.resumes:
+        return facts.resume_status or Status.INVESTIGATING
+    return t.target or facts.status
+
+
+def check(
+    action: str,
+    facts: CaseFacts,
+    actor: ActorFacts,
+    params: Mapping[str, Any],
+    rules: Rules | None = None,
+) -> Transition:
+    """Raise `PermissionDenied` or `TransitionError` saying why, else return the transition."""
+    t = transition(action)
+    rules = rules or Rules()
+    if not t.roles & actor.roles:
+        allowed = ", ".join(sorted(r.value for r in t.roles))
+        raise PermissionDenied(f"{action} needs one of the roles: {allowed}")
+    if not in_scope(t.scope, facts, actor):
+        raise PermissionDenied(f"{action}: this case is outside your {t.scope} scope")
+    if facts.status not in t.sources:
+        raise TransitionError(f"cannot {action} a case that is {facts.status.value}")
+    if t.needs_reason and not str(params.get("reason", "")).strip():
+        raise TransitionError(f"{action} needs a written reason")
+    for guard in t.guards:
+        problem = guard(facts, actor, params, rules)
+        if problem:
+            raise TransitionError(f"cannot {action}: {problem}")
+    return t
+
+
+def available(facts: CaseFacts, actor: ActorFacts, rules: Rules | None = None) -> list[Transition]:
+    """Actions this person could start here (guards needing input are checked on submit)."""
+    return [
+        t
+        for t in TRANSITIONS.values()
+        if facts.status in t.sources and t.roles & actor.roles and in_scope(t.scope, facts, actor)
+    ]

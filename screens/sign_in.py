@@ -1,0 +1,105 @@
+"""Sign-in: user name (focused), tab, password, enter.
+
+The check runs in a worker (scrypt is slow on purpose); the screen posts `SignedIn` with the
+staff id when it succeeds. Every failure reads the same, except a locked account, which says
+for how long.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Center, Vertical
+from textual.message import Message
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from deskapp.auth import AccountLocked, SignInError, sign_in
+from deskapp.context import DeskContext
+from screens.base import key_label
+from widgets.key_bar import KeyBar
+
+DEMO_ACCOUNTS = ("agent", "handler", "manager", "supervisor", "legal", "executive", "admin")
+
+
+class SignInScreen(Screen[None]):
+    DEFAULT_CSS = """
+    SignInScreen { align: center middle; }
+    SignInScreen #signin-box {
+        width: 64; max-width: 100%; height: auto; border: round $primary; padding: 1 2;
+    }
+    SignInScreen #signin-title { text-style: bold; margin-bottom: 1; }
+    SignInScreen .signin-label { margin-top: 1; }
+    SignInScreen #signin-error { color: $error; margin-top: 1; height: auto; }
+    SignInScreen #signin-demo { color: $text-muted; margin-top: 1; height: auto; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "sign_in", "Sign in", id="signin.submit", priority=True),
+    ]
+
+    class SignedIn(Message):
+        def __init__(self, staff_id: int, login: str) -> None:
+            super().__init__()
+            self.staff_id, self.login = staff_id, login
+
+    def __init__(self, ctx: DeskContext) -> None:
+        super().__init__()
+        self.ctx = ctx
+
+    def compose(self) -> ComposeResult:
+        t = self.ctx.t
+        with Center(), Vertical(id="signin-box"):
+            yield Static(Text(f"{t('app.title')} · {t('signin.title')}"), id="signin-title")
+            yield Static(Text(t("signin.username")), classes="signin-label")
+            yield Input(id="signin-user", select_on_focus=False)
+            yield Static(Text(t("signin.password")), classes="signin-label")
+            yield Input(id="signin-password", password=True)
+            yield Static(Text(""), id="signin-error")
+            if self.ctx.demo:
+                notice = t("signin.demo_notice", accounts=", ".join(DEMO_ACCOUNTS), password="demo")
+                yield Static(Text(notice), id="signin-demo")
+        yield KeyBar(lambda b: key_label(self.ctx, b))
+
+    def on_mount(self) -> None:
+        self.query_one("#signin-user", Input).focus()
+
+    def action_sign_in(self) -> None:
+        user = self.query_one("#signin-user", Input).value
+        password = self.query_one("#signin-password", Input).value
+        if self.focused is self.query_one("#signin-user", Input) and not password:
+            self.query_one("#signin-password", Input).focus()
+            return
+        if not user.strip() or not password:
+            self._error(self.ctx.t("signin.empty"))
+            return
+        self._error(self.ctx.t("signin.checking"))
+        self._check(user, password)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="db")
+    def _check(self, user: str, password: str) -> None:
+        try:
+            staff = sign_in(self.ctx.desk.engine, user, password)
+        except AccountLocked as exc:
+            self.app.call_from_thread(
+                self._failed, self.ctx.t("signin.locked", minutes=exc.minutes)
+            )
+        except SignInError:
+            self.app.call_from_thread(self._failed, self.ctx.t("signin.bad_credentials"))
+        except Exception as exc:  # the database is down, or worse: say so, keep the screen
+            self.app.call_from_thread(self._failed, self.ctx.t("common.error", message=str(exc)))
+        else:
+            assert staff.id is not None
+            self.post_message(self.SignedIn(staff.id, staff.login))
+
+    def _failed(self, message: str) -> None:
+        self._error(message)
+        password = self.query_one("#signin-password", Input)
+        password.value = ""
+        password.focus()
+
+    def _error(self, message: str) -> None:
+        self.query_one("#signin-error", Static).update(Text(message))

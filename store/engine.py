@@ -1,0 +1,111 @@
+"""Engine factory and transaction scopes.
+
+SQLite is the embedded default: a file in the user data dir, WAL so readers never wait for the
+writer, a busy timeout so writers queue instead of failing, foreign keys on. Write transactions
+on SQLite start with `BEGIN IMMEDIATE`: a deferred transaction that reads first and writes later
+fails at once with SQLITE_BUSY when another writer committed in between, and no busy timeout
+helps it. PostgreSQL (psycopg 3) is chosen by URL.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from sqlalchemy import event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, create_engine
+
+ENV_DB = "DESKAPP_DB"
+_WRITE = "deskapp_write"
+BUSY_TIMEOUT_MS = 15_000
+
+
+def default_sqlite_path() -> Path:
+    return platformdirs.user_data_path("deskapp", appauthor=False) / "desk.db"
+
+
+def resolve_url(url: str | None = None) -> str:
+    """`--db` wins, then DESKAPP_DB, then the SQLite file in the user data dir."""
+    if url:
+        return normalise_url(url)
+    env = os.environ.get(ENV_DB)
+    if env:
+        return normalise_url(env)
+    return f"sqlite:///{default_sqlite_path()}"
+
+
+def normalise_url(url: str) -> str:
+    """Accept `postgresql://` and `postgres://` as psycopg 3; SQLAlchemy would pick psycopg2."""
+    parsed = make_url(url)
+    if parsed.drivername in ("postgresql", "postgres"):
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed.render_as_string(hide_password=False)
+
+
+def describe(url: str) -> str:
+    """The URL without its password, for messages."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def is_sqlite(engine: Engine) -> bool:
+    return engine.dialect.name == "sqlite"
+
+
+def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+    resolved = resolve_url(url)
+    parsed: URL = make_url(resolved)
+    if parsed.get_backend_name() == "sqlite":
+        return _sqlite_engine(parsed, echo=echo)
+    return create_engine(resolved, echo=echo, pool_pre_ping=True)
+
+
+def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
+    memory = url.database in (None, "", ":memory:")
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if memory:
+        kwargs["poolclass"] = StaticPool
+    else:
+        Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, echo=echo, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Take transaction control from the sqlite3 module so that BEGIN is ours.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        if not memory:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        immediate = conn.get_execution_options().get(_WRITE, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+@contextmanager
+def write_session(engine: Engine) -> Iterator[Session]:
+    """One use case, one transaction: commit on success, roll back on any error."""
+    bind = engine.execution_options(**{_WRITE: True})
+    with Session(bind, expire_on_commit=False) as session, session.begin():
+        yield session
+
+
+@contextmanager
+def read_session(engine: Engine) -> Iterator[Session]:
+    """A read-only unit of work; objects stay usable after it ends."""
+    with Session(engine, expire_on_commit=False) as session:
+        with session.begin():
+            yield session
+        session.expunge_all()

@@ -1,0 +1,217 @@
+"""The SQLModel tables (DESIGN.md §3).
+
+Enumerated values (status, severity, roles, flags…) are stored as the plain strings of
+`deskapp.domain`; the store does not import the rules. Every instant is an aware UTC datetime
+through `UTCDateTime`. Indexes follow the hot queries: the live queue (open complaints by next
+due time), milestones by due time, complaints by department / assignee / customer, events by id
+(the change feed) and by case (the timeline).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from store.types import UTCDateTime
+
+
+def _instant(*, nullable: bool = False, index: bool = False) -> sa.Column:  # type: ignore[type-arg]
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class Department(SQLModel, table=True):
+    """A responsible department; manager and liaison are staff ids checked by the use cases
+    (no FK constraint: department and staff refer to each other)."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=100)
+    name_en: str = Field(default="", max_length=100)
+    manager_id: int | None = None
+    liaison_id: int | None = None
+    active: bool = True
+
+
+class Staff(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    login: str = Field(max_length=64, unique=True)
+    display_name: str = Field(max_length=100)
+    roles: str = Field(default="", max_length=200)  # space-separated deskapp.domain.Role values
+    department_id: int | None = Field(default=None, foreign_key="department.id", index=True)
+    password_hash: str = Field(default="", max_length=300)
+    active: bool = True
+    compensation_limit: Decimal = Field(default=Decimal("0"), max_digits=12, decimal_places=2)
+    failed_logins: int = 0
+    locked_until: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+
+
+class Customer(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100)
+    phone: str = Field(default="", max_length=32, index=True)
+    other_phones: str = Field(default="", max_length=200)
+    email: str = Field(default="", max_length=200, index=True)
+    tier: str = Field(default="standard", max_length=16)
+    created_at: datetime = Field(sa_column=_instant())
+
+
+class Complaint(SQLModel, table=True):
+    __table_args__ = (
+        # The live queue: open cases ordered by the next promise to break.
+        sa.Index("ix_complaint_open_next_due", "is_open", "next_due_at"),
+        sa.Index("ix_complaint_dept_open", "primary_dept_id", "is_open", "next_due_at"),
+        sa.Index("ix_complaint_assignee_open", "assignee_id", "is_open", "next_due_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    number: str = Field(max_length=24, unique=True)
+    channel: str = Field(max_length=16)
+    customer_id: int = Field(foreign_key="customer.id", index=True)
+    subject: str = Field(max_length=200)
+    description: str = Field(default="", sa_type=sa.Text)
+    demand: str = Field(default="", sa_type=sa.Text)
+    occurred_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    place: str = Field(default="", max_length=200)
+    order_ref: str = Field(default="", max_length=64, index=True)
+    product_ref: str = Field(default="", max_length=64, index=True)
+    evidence: str = Field(default="", sa_type=sa.Text)
+    category: str = Field(default="other", max_length=16, index=True)
+    claim_type: str = Field(default="general", max_length=16)
+    severity: str = Field(default="C", max_length=1)
+    flags: str = Field(default="", max_length=100)  # space-separated deskapp.domain.RiskFlag
+    status: str = Field(default="new", max_length=24, index=True)
+    is_open: bool = True
+    next_due_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    first_owner_id: int = Field(foreign_key="staff.id", index=True)
+    primary_dept_id: int | None = Field(default=None, foreign_key="department.id")
+    assignee_id: int | None = Field(default=None, foreign_key="staff.id")
+    escalation_level: int = 0
+    reject_reason: str = Field(default="", sa_type=sa.Text)
+    root_cause: str = Field(default="", sa_type=sa.Text)
+    remedy: str = Field(default="", sa_type=sa.Text)
+    compensation_amount: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
+    plan_proposed_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    legal_cleared: bool = False
+    compensation_approved_by_id: int | None = Field(default=None, foreign_key="staff.id")
+    customer_confirmed_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    satisfaction: int | None = None
+    satisfaction_comment: str = Field(default="", sa_type=sa.Text)
+    resume_status: str = Field(default="", max_length=24)
+    departments_left: str = Field(
+        default="", max_length=200
+    )  # ids the case was transferred away from
+    reopen_count: int = 0
+    version: int = 1
+    created_at: datetime = Field(sa_column=_instant(index=True))
+    updated_at: datetime = Field(sa_column=_instant())
+    updated_by_id: int | None = Field(default=None, foreign_key="staff.id")
+
+
+class Milestone(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_milestone_open_due", "is_open", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    kind: str = Field(max_length=16)
+    budget_minutes: float
+    calendar: str = Field(max_length=64)
+    started_at: datetime = Field(sa_column=_instant())
+    due_at: datetime = Field(sa_column=_instant())
+    paused_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    paused_seconds: float = 0.0
+    met_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    cancelled: bool = False
+    is_open: bool = True
+
+
+class CaseEvent(SQLModel, table=True):
+    """Append-only and hash-chained: `hash` covers `prev_hash` and the canonical event JSON."""
+
+    __tablename__ = "case_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    actor_id: int | None = Field(default=None, foreign_key="staff.id")
+    at: datetime = Field(sa_column=_instant())
+    kind: str = Field(max_length=32)
+    payload: str = Field(default="{}", sa_type=sa.Text)
+    prev_hash: str = Field(max_length=64)
+    hash: str = Field(max_length=64)
+
+
+class AuditHead(SQLModel, table=True):
+    """One row: the newest event id and hash. Writers lock it, which orders the chain (and the
+    change feed) by commit on every backend."""
+
+    __tablename__ = "audit_head"
+
+    id: int = Field(default=1, primary_key=True)
+    last_event_id: int = 0
+    last_hash: str = Field(default="", max_length=64)
+
+
+class DaySequence(SQLModel, table=True):
+    """Per-day counter behind case numbers TS-YYYYMMDD-NNNN."""
+
+    __tablename__ = "day_sequence"
+
+    day: str = Field(primary_key=True, max_length=8)
+    last: int = 0
+
+
+class Note(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    author_id: int = Field(foreign_key="staff.id")
+    at: datetime = Field(sa_column=_instant())
+    body: str = Field(sa_type=sa.Text)
+    customer_facing: bool = False
+
+
+class Attachment(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    reference: str = Field(max_length=500)
+    checksum: str = Field(default="", max_length=128)
+    note: str = Field(default="", max_length=500)
+    added_by_id: int = Field(foreign_key="staff.id")
+    at: datetime = Field(sa_column=_instant())
+
+
+class ComplaintAssist(SQLModel, table=True):
+    """Departments that assist the primary department on a case."""
+
+    __tablename__ = "complaint_assist"
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    department_id: int = Field(foreign_key="department.id", primary_key=True)
+
+
+class ScriptTemplate(SQLModel, table=True):
+    """Deployment overrides of the shipped script templates."""
+
+    __tablename__ = "script_template"
+
+    id: int | None = Field(default=None, primary_key=True)
+    stage: str = Field(max_length=32, index=True)
+    category: str = Field(default="", max_length=16)
+    severity: str = Field(default="", max_length=1)
+    tier: str = Field(default="", max_length=16)
+    language: str = Field(max_length=8)
+    body: str = Field(sa_type=sa.Text)
+
+
+class Notification(SQLModel, table=True):
+    __table_args__ = (sa.Index("ix_notification_recipient_unread", "recipient_id", "read_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    recipient_id: int = Field(foreign_key="staff.id")
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id")
+    level: int = 0
+    kind: str = Field(max_length=32)
+    message: str = Field(default="", sa_type=sa.Text)
+    created_at: datetime = Field(sa_column=_instant())
+    read_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))

@@ -1,0 +1,220 @@
+"""Keyset pages of the open-case queue (DESIGN.md §4: "the queue is virtual").
+
+The queue orders open complaints by `next_due_at` (soonest, hence most overdue, first), then
+by `id`; cases with no running promise (NULL) come last. A page is read from the index that
+matches the view (`ix_complaint_open_next_due`, `…_dept_open`, `…_assignee_open`) starting at
+a key, never with OFFSET, so a tick costs the rows on screen whether 1 k or 1 M cases are open.
+
+NULLs sort first on SQLite and last on PostgreSQL, and an `OR` across the NULL boundary stops
+either planner from walking the index in order. So each page is read as two segments, each a
+plain ordered range scan: the dated cases, then (only if the page is not full yet) the undated
+ones by id. Both backends therefore return the same order from the same index walk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, literal, or_, true
+from sqlmodel import Session, col, func, select
+
+from store.models import Complaint, Customer
+
+#: Stands in for "no due time" when comparing keys in Python: after every real instant.
+_LATEST = datetime.max.replace(tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class QueueKey:
+    """A position in the queue: the row's sort key. NULL `due` means "after every date"."""
+
+    due: datetime | None
+    id: int
+
+    def rank(self) -> tuple[bool, datetime, int]:
+        """A Python sort key equal to the database order, for merging re-read rows."""
+        if self.due is None:
+            return (True, _LATEST, self.id)
+        return (False, self.due, self.id)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """One view of the queue; empty sets and None mean "any"."""
+
+    department_id: int | None = None
+    assignee_id: int | None = None
+    #: "Mine": cases the person registered (first owner) or is assigned.
+    owner_or_assignee_id: int | None = None
+    severities: frozenset[str] = frozenset()
+    statuses: frozenset[str] = frozenset()
+    channels: frozenset[str] = frozenset()
+    #: One risk flag (a `deskapp.domain.RiskFlag` value) the case must carry.
+    flag: str | None = None
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    """What one queue line shows; the customer's name and phone are unmasked here (masking is
+    the screen's job, per role)."""
+
+    id: int
+    number: str
+    next_due_at: datetime | None
+    severity: str
+    status: str
+    channel: str
+    flags: str
+    subject: str
+    customer_name: str
+    customer_phone: str
+    primary_dept_id: int | None
+    assignee_id: int | None
+    escalation_level: int
+    first_owner_id: int
+
+
+def key_of(row: QueueRow) -> QueueKey:
+    return QueueKey(row.next_due_at, row.id)
+
+
+_COLUMNS: tuple[Any, ...] = (
+    Complaint.id,
+    Complaint.number,
+    Complaint.next_due_at,
+    Complaint.severity,
+    Complaint.status,
+    Complaint.channel,
+    Complaint.flags,
+    Complaint.subject,
+    Customer.name,
+    Customer.phone,
+    Complaint.primary_dept_id,
+    Complaint.assignee_id,
+    Complaint.escalation_level,
+    Complaint.first_owner_id,
+)
+
+
+def _row(values: Sequence[Any]) -> QueueRow:
+    return QueueRow(*values)
+
+
+def _conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
+    """The view's predicates. Department and assignee are equality prefixes of their indexes,
+    which is what lets the planner pick those indexes over the desk-wide one."""
+    where: list[ColumnElement[bool]] = [col(Complaint.is_open) == true()]
+    if flt.department_id is not None:
+        where.append(col(Complaint.primary_dept_id) == flt.department_id)
+    if flt.assignee_id is not None:
+        where.append(col(Complaint.assignee_id) == flt.assignee_id)
+    if flt.owner_or_assignee_id is not None:
+        who = flt.owner_or_assignee_id
+        where.append(or_(col(Complaint.first_owner_id) == who, col(Complaint.assignee_id) == who))
+    if flt.severities:
+        where.append(col(Complaint.severity).in_(sorted(flt.severities)))
+    if flt.statuses:
+        where.append(col(Complaint.status).in_(sorted(flt.statuses)))
+    if flt.channels:
+        where.append(col(Complaint.channel).in_(sorted(flt.channels)))
+    if flt.flag:
+        # Flags are a space-separated word list; pad it so "vip" never matches "vipx".
+        padded = literal(" ") + col(Complaint.flags) + literal(" ")
+        where.append(padded.contains(f" {flt.flag} ", autoescape=True))
+    return where
+
+
+def _read(
+    session: Session,
+    where: list[ColumnElement[bool]],
+    *,
+    dated: bool,
+    descending: bool,
+    limit: int,
+) -> list[QueueRow]:
+    due, ident = col(Complaint.next_due_at), col(Complaint.id)
+    order = [due.desc(), ident.desc()] if descending else [due.asc(), ident.asc()]
+    if not dated:
+        order = order[1:]  # every due is NULL in this segment: order by id alone
+    stmt = (
+        select(*_COLUMNS)
+        .join(Customer, col(Customer.id) == col(Complaint.customer_id))
+        .where(*where, due.is_not(None) if dated else due.is_(None))
+        .order_by(*order)
+        .limit(limit)
+    )
+    return [_row(values) for values in session.exec(stmt).all()]
+
+
+def page_after(
+    session: Session, flt: QueueFilter, after: QueueKey | None, limit: int
+) -> list[QueueRow]:
+    """Up to `limit` rows strictly after `after` (from the top when None), in queue order."""
+    if limit <= 0:
+        return []
+    base = _conditions(flt)
+    due, ident = col(Complaint.next_due_at), col(Complaint.id)
+    rows: list[QueueRow] = []
+    if after is None or after.due is not None:
+        dated = list(base)
+        if after is not None and after.due is not None:
+            # `due >= d` is the index range; the OR only filters the ties at its start.
+            dated += [due >= after.due, or_(due > after.due, ident > after.id)]
+        rows = _read(session, dated, dated=True, descending=False, limit=limit)
+        if len(rows) == limit:
+            return rows
+    undated = list(base)
+    if after is not None and after.due is None:
+        undated.append(ident > after.id)
+    return rows + _read(session, undated, dated=False, descending=False, limit=limit - len(rows))
+
+
+def page_before(
+    session: Session, flt: QueueFilter, before: QueueKey | None, limit: int
+) -> list[QueueRow]:
+    """Up to `limit` rows strictly before `before`, returned in queue order (for scrolling up).
+    `before=None` reads the last page (the `end` key)."""
+    if limit <= 0:
+        return []
+    base = _conditions(flt)
+    due, ident = col(Complaint.next_due_at), col(Complaint.id)
+    backwards: list[QueueRow] = []
+    if before is None or before.due is None:
+        undated = list(base)
+        if before is not None:
+            undated.append(ident < before.id)
+        backwards = _read(session, undated, dated=False, descending=True, limit=limit)
+        if len(backwards) == limit:
+            return backwards[::-1]
+    dated = list(base)
+    if before is not None and before.due is not None:
+        dated += [due <= before.due, or_(due < before.due, ident < before.id)]
+    backwards += _read(session, dated, dated=True, descending=True, limit=limit - len(backwards))
+    return backwards[::-1]
+
+
+def count_open(session: Session, flt: QueueFilter) -> int:
+    """For the scrollbar and the status line. Unlike a page this visits every matching index
+    entry (an index-only count on SQLite), so call it on change, not on every tick."""
+    stmt = select(func.count()).select_from(Complaint).where(*_conditions(flt))
+    return int(session.exec(stmt).one())
+
+
+def rows_by_ids(
+    session: Session, ids: Sequence[int], flt: QueueFilter | None = None
+) -> list[QueueRow]:
+    """Re-read the rows the change feed named, in queue order. Only rows that are open and (when
+    given) match `flt` come back: an id missing from the answer has left this view."""
+    if not ids:
+        return []
+    where = [*_conditions(flt or QueueFilter()), col(Complaint.id).in_(sorted(set(ids)))]
+    stmt = (
+        select(*_COLUMNS)
+        .join(Customer, col(Customer.id) == col(Complaint.customer_id))
+        .where(and_(*where))
+    )
+    rows = [_row(values) for values in session.exec(stmt).all()]
+    return sorted(rows, key=lambda r: key_of(r).rank())

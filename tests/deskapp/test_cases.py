@@ -1,0 +1,343 @@
+"""The use cases: a complaint travels from intake to closure, every step guarded and recorded."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from deskapp import audit, clock
+from deskapp.cases import Actor, Desk, IntakeForm
+from deskapp.domain import MilestoneKind, RiskFlag, Severity, Status
+from deskapp.errors import ConflictError, InvalidInput, PermissionDenied, TransitionError
+from store.engine import read_session
+
+
+@pytest.fixture
+def desk(engine: Engine, staffed: dict[str, int]) -> Desk:
+    return Desk(engine)
+
+
+def who(desk: Desk, login: str) -> Actor:
+    return desk.actor(login)
+
+
+def form(**overrides: object) -> IntakeForm:
+    values: dict[str, object] = {
+        "phone": "13800138000",
+        "name": "王小明",
+        "subject": "洗衣机漏水",
+        "description": "新买的洗衣机第一次使用就漏水，地板被泡坏。",
+        "demand": "更换新机并赔偿地板损失",
+        "order_ref": "SO-2026-001",
+    }
+    values.update(overrides)
+    return IntakeForm(**values)  # type: ignore[arg-type]
+
+
+class Flow:
+    """Drives one case, always passing the version the actor last saw."""
+
+    def __init__(self, desk: Desk, number: str) -> None:
+        self.desk, self.number, self.version = desk, number, 1
+
+    def do(self, login: str, action: str, **params: object) -> None:
+        c = self.desk.act(
+            who(self.desk, login), self.number, action, expected_version=self.version, **params
+        )
+        self.version = c.version
+
+    def status(self) -> Status:
+        return Status(self.desk.case(self.number)[0].status)
+
+
+def test_intake_registers_numbered_case_with_milestones(desk: Desk) -> None:
+    result = desk.intake(who(desk, "agent"), form(acknowledged=True))
+    assert result.number == "TS-20261123-0001"
+    c, milestones, events = desk.case(result.number)
+    assert c.status == "new" and c.first_owner_id == who(desk, "agent").staff_id
+    kinds = {m.kind: m for m in milestones}
+    assert set(kinds) == {"acknowledge", "dispatch", "contact", "resolve"}
+    assert kinds["acknowledge"].met_at == clock.now()
+    # C severity: contact within 8 business hours; Monday 10:00 Shanghai → Tuesday 10:30.
+    assert result.promised_reply_at == datetime(2026, 11, 24, 2, 30, tzinfo=UTC)
+    assert c.next_due_at == kinds["dispatch"].due_at  # 2 business hours: the soonest running
+    assert [e.kind for e in events] == ["intake"]
+    assert desk.intake(who(desk, "agent"), form(phone="13900000000")).number.endswith("-0002")
+
+
+def test_intake_validation_names_each_bad_field(desk: Desk) -> None:
+    with pytest.raises(InvalidInput) as info:
+        desk.intake(who(desk, "agent"), form(phone="12", subject="", email="nope"))
+    assert set(info.value.problems) == {"phone", "subject", "email"}
+
+
+def test_only_frontline_roles_register(desk: Desk) -> None:
+    with pytest.raises(PermissionDenied):
+        desk.intake(who(desk, "handler"), form())
+
+
+def test_repeat_complaint_is_flagged(desk: Desk) -> None:
+    first = desk.intake(who(desk, "agent"), form())
+    assert not first.repeat
+    again = desk.intake(who(desk, "agent"), form(subject="还是漏水"))
+    assert again.repeat
+    assert RiskFlag.REPEAT.value in desk.case(again.number)[0].flags.split()
+
+
+def full_plan(flow: Flow, dept: int, amount: str | None = None) -> None:
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=dept)
+    flow.do("handler", "start_investigation")
+    flow.do("handler", "record_contact", mode="phone", outcome="客户同意上门检查")
+    params: dict[str, object] = {"remedy": "上门更换", "root_cause": "密封圈装配缺陷"}
+    if amount:
+        params["compensation_amount"] = amount
+    flow.do("handler", "propose_plan", **params)
+
+
+def test_whole_loop_to_closure(desk: Desk, staffed: dict[str, int]) -> None:
+    number = desk.intake(who(desk, "agent"), form()).number
+    flow = Flow(desk, number)
+    full_plan(flow, staffed["dept:QA"], amount="800")
+    flow.do("handler", "request_approval")
+    flow.do("manager", "approve_compensation")
+    flow.do("handler", "resolve")
+    flow.do("agent", "confirm")
+    flow.do("agent", "give_feedback")
+    flow.do("agent2", "revisit", satisfaction=5, comment="满意")
+    flow.do("agent", "close")
+    c, milestones, events = desk.case(number)
+    assert c.status == "closed" and not c.is_open and c.next_due_at is None
+    assert c.satisfaction == 5 and c.compensation_approved_by_id == staffed["manager"]
+    met = {m.kind for m in milestones if m.met_at is not None}
+    assert met == {k.value for k in MilestoneKind}
+    assert all(not m.is_open for m in milestones)
+    assert [e.kind for e in events] == [
+        "intake",
+        "accept",
+        "dispatch",
+        "start_investigation",
+        "record_contact",
+        "propose_plan",
+        "request_approval",
+        "approve_compensation",
+        "resolve",
+        "confirm",
+        "give_feedback",
+        "revisit",
+        "close",
+    ]
+    with read_session(desk.engine) as s:
+        assert audit.verify(s).ok
+
+
+def test_every_event_records_before_and_after(desk: Desk, staffed: dict[str, int]) -> None:
+    number = desk.intake(who(desk, "agent"), form()).number
+    flow = Flow(desk, number)
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
+    event = desk.case(number)[2][-1]
+    payload = json.loads(event.payload)
+    assert payload["changes"]["status"] == ["accepted", "dispatched"]
+    assert payload["changes"]["primary_dept_id"] == [None, staffed["dept:QA"]]
+    assert payload["version"] == 3 and payload["met"] == ["dispatch"]
+
+
+def test_stale_write_is_refused_naming_who_changed_what(desk: Desk) -> None:
+    number = desk.intake(who(desk, "agent"), form()).number
+    desk.act(who(desk, "agent"), number, "accept", expected_version=1)
+    with pytest.raises(ConflictError) as info:
+        desk.act(who(desk, "supervisor"), number, "reject", expected_version=1, reason="重复")
+    message = str(info.value)
+    assert "Ada Agent" in message and "accept" in message and "status" in message
+    assert info.value.current == 2
+    assert desk.case(number)[0].status == "accepted"
+
+
+def test_reject_needs_reason_and_reopen_counts_repeat(desk: Desk) -> None:
+    number = desk.intake(who(desk, "agent"), form()).number
+    flow = Flow(desk, number)
+    with pytest.raises(TransitionError, match="reason"):
+        flow.do("agent", "reject", reason="  ")
+    flow.do("agent", "reject", reason="非本公司产品")
+    assert not desk.case(number)[0].is_open
+    with pytest.raises(PermissionDenied):
+        flow.do("agent", "reopen", reason="客户补充证据")
+    flow.do("supervisor", "reopen", reason="客户补充证据")
+    c, milestones, _ = desk.case(number)
+    assert c.status == "accepted" and c.reopen_count == 1 and "repeat" in c.flags
+    assert c.is_open and c.next_due_at is not None
+    assert {m.kind for m in milestones if m.is_open} == {"dispatch", "contact", "resolve"}
+
+
+def test_transfer_needs_reason_and_refuses_ping_pong(desk: Desk, staffed: dict[str, int]) -> None:
+    number = desk.intake(who(desk, "agent"), form()).number
+    flow = Flow(desk, number)
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
+    with pytest.raises(TransitionError, match="reason"):
+        flow.do("manager", "transfer", department_id=staffed["dept:LOG"])
+    flow.do("manager", "transfer", department_id=staffed["dept:LOG"], reason="运输破损")
+    with pytest.raises(TransitionError, match="ping-pong"):
+        flow.do("logmanager", "transfer", department_id=staffed["dept:QA"], reason="不是我们")
+    flow.do("supervisor", "transfer", department_id=staffed["dept:QA"], reason="裁定: 品质")
+    c = desk.case(number)[0]
+    assert c.primary_dept_id == staffed["dept:QA"] and c.first_owner_id == staffed["agent"]
+
+
+def test_department_scope(desk: Desk, staffed: dict[str, int]) -> None:
+    number = desk.intake(who(desk, "agent"), form()).number
+    flow = Flow(desk, number)
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
+    with pytest.raises(PermissionDenied, match="scope"):
+        flow.do("loghandler", "start_investigation")
+    flow.do("handler", "start_investigation")
+
+
+def test_high_risk_plan_needs_legal_review(desk: Desk, staffed: dict[str, int]) -> None:
+    number = desk.intake(
+        who(desk, "agent"), form(flags=frozenset({RiskFlag.MEDIA}), severity=Severity.A)
+    ).number
+    flow = Flow(desk, number)
+    full_plan(flow, staffed["dept:QA"])
+    with pytest.raises(TransitionError, match="legal review"):
+        flow.do("handler", "resolve")
+    flow.do("handler", "send_to_legal")
+    with pytest.raises(PermissionDenied):
+        flow.do("handler", "legal_approve")
+    flow.do("legal", "legal_return", reason="措辞需修改")
+    assert flow.status() == Status.INVESTIGATING
+    flow.do("handler", "propose_plan", remedy="书面道歉并更换")
+    flow.do("handler", "send_to_legal")
+    flow.do("legal", "legal_approve")
+    flow.do("handler", "resolve")
+    assert flow.status() == Status.RESOLVED
+
+
+def test_large_compensation_needs_legal_even_without_flags(
+    desk: Desk, staffed: dict[str, int]
+) -> None:
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    full_plan(flow, staffed["dept:QA"], amount="6000")
+    with pytest.raises(TransitionError, match="legal must review"):
+        flow.do("handler", "request_approval")
+
+
+def test_compensation_authority_and_separation_of_duties(
+    desk: Desk, staffed: dict[str, int]
+) -> None:
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
+    flow.do("manager", "start_investigation")
+    flow.do("manager", "propose_plan", remedy="退款", compensation_amount="1500")
+    flow.do("manager", "request_approval")
+    with pytest.raises(TransitionError, match="separation of duties"):
+        flow.do("manager", "approve_compensation")
+    flow.do("executive", "refuse_compensation", reason="先核实损失")
+    assert flow.status() == Status.INVESTIGATING
+    flow.do("handler", "propose_plan", remedy="退款", compensation_amount="3000")
+    flow.do("handler", "request_approval")
+    with pytest.raises(TransitionError, match="authority"):
+        flow.do("manager", "approve_compensation")  # limit 2000 < 3000
+    with pytest.raises(PermissionDenied):
+        flow.do("supervisor", "approve_compensation")  # no approving role at all
+    flow.do("executive", "approve_compensation")
+    c = desk.case(flow.number)[0]
+    assert c.compensation_amount == Decimal("3000.00")
+    assert c.compensation_approved_by_id == staffed["executive"]
+    assert c.plan_proposed_by_id == staffed["handler"]
+
+
+def test_revisit_by_the_handler_is_refused(desk: Desk, staffed: dict[str, int]) -> None:
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    full_plan(flow, staffed["dept:QA"])
+    flow.do("handler", "resolve")
+    flow.do("handler", "give_feedback")
+    with pytest.raises(PermissionDenied):  # handlers hold no revisit role at all
+        flow.do("handler", "revisit", satisfaction=5)
+    with pytest.raises(TransitionError, match="1 to 5"):
+        flow.do("agent", "revisit", satisfaction=9)
+    flow.do("agent", "revisit", satisfaction=4)
+    with pytest.raises(TransitionError, match="not confirmed"):
+        flow.do("agent", "close")
+    flow.do("agent", "confirm")
+    flow.do("agent", "close")
+    assert flow.status() == Status.CLOSED
+
+
+def test_revisit_by_a_manager_who_handled_the_case_is_refused(
+    desk: Desk, staffed: dict[str, int]
+) -> None:
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
+    flow.do("manager", "start_investigation")  # the manager becomes the handler
+    flow.do("manager", "propose_plan", remedy="道歉")
+    flow.do("manager", "resolve")
+    flow.do("agent", "give_feedback")
+    with pytest.raises(TransitionError, match="someone other than the handler"):
+        flow.do("manager", "revisit", satisfaction=5)
+
+
+def test_pending_customer_pauses_by_exactly_the_paused_working_time(
+    desk: Desk, staffed: dict[str, int]
+) -> None:
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    flow.do("agent", "accept")
+    flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
+    flow.do("handler", "start_investigation")
+    before = {m.kind: m.due_at for m in desk.case(flow.number)[1] if m.is_open}
+    flow.do("handler", "pend_customer", reason="等待客户提供照片")
+    paused = desk.case(flow.number)
+    assert paused[0].status == "pending_customer"
+    assert all(m.paused_at is not None for m in paused[1] if m.is_open)
+    # Monday 10:00 → Tuesday 11:00 Shanghai: 8.5 office hours (7.5 Monday... from 10:00 is
+    # 2 h + 4.5 h = 6.5 h, plus Tuesday 09:00–11:00 = 2 h) = 8.5 h of working time paused.
+    clock.advance(timedelta(hours=25))
+    flow.do("handler", "customer_answered")
+    c, milestones, events = desk.case(flow.number)
+    assert c.status == "investigating"
+    assert json.loads(events[-1].payload)["paused_working_seconds"] == 8.5 * 3600
+    resolve = next(m for m in milestones if m.kind == "resolve")
+    contact = next(m for m in milestones if m.kind == "contact")
+    assert resolve.paused_seconds == 8.5 * 3600 and resolve.paused_at is None
+    cal = desk.calendars.get(resolve.calendar)
+    assert resolve.due_at == cal.due_seconds(before["resolve"], 8.5 * 3600)
+    # The contact promise (C: business calendar) moved by the same working time.
+    assert cal.elapsed_seconds(before["contact"], contact.due_at) == 8.5 * 3600
+
+
+def test_illegal_transition_says_why(desk: Desk) -> None:
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    with pytest.raises(TransitionError, match="cannot close a case that is new"):
+        flow.do("supervisor", "close")
+    with pytest.raises(TransitionError, match="unknown action"):
+        flow.do("supervisor", "teleport")
+
+
+def test_lookup_customer_lists_earlier_cases_and_repeat(desk: Desk) -> None:
+    assert desk.lookup_customer("13800138000") is None
+    first = desk.intake(who(desk, "agent"), form())
+    found = desk.lookup_customer(" 13800138000 ")
+    assert found is not None and found.name == "王小明" and not found.vip
+    assert found.repeat  # the first case is still open
+    assert [c.number for c in found.cases] == [first.number]
+    assert found.cases[0].status == Status.NEW
+
+
+def test_departments_in_code_order(desk: Desk) -> None:
+    assert [d.code for d in desk.departments()] == ["LOG", "QA"]
+
+
+def test_find_cases_by_number_prefix_or_phone(desk: Desk) -> None:
+    a = desk.intake(who(desk, "agent"), form()).number
+    b = desk.intake(who(desk, "agent"), form(phone="+1 415 555 0100", name="Ann")).number
+    assert [c.number for c in desk.find_cases("ts-20261123")] == [b, a]
+    assert [c.number for c in desk.find_cases("555 01")] == [b]
+    assert desk.find_cases("%%%") == [] and desk.find_cases("TS") == []

@@ -1,0 +1,82 @@
+"""Signing in: one message for any wrong credential, a lock after five failures, OS-user mode."""
+
+from __future__ import annotations
+
+import json
+from datetime import timedelta
+
+import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from deskapp import clock
+from deskapp.auth import (
+    AccountLocked,
+    SignInError,
+    hash_password,
+    sign_in,
+    sign_in_os_user,
+    verify_password,
+)
+from deskapp.errors import NotFound
+from store.engine import read_session
+from store.models import CaseEvent
+
+
+def test_hashes_are_salted_and_verify() -> None:
+    a, b = hash_password("demo", n=2**4), hash_password("demo", n=2**4)
+    assert a != b and a.startswith("scrypt$")
+    assert verify_password("demo", a) and not verify_password("Demo", a)
+    assert not verify_password("demo", "plain-text") and not verify_password(
+        "demo", "md5$x$y$z$a$b"
+    )
+
+
+def test_right_password_signs_in(engine: Engine, staffed: dict[str, int]) -> None:
+    assert sign_in(engine, " agent ", "demo").id == staffed["agent"]
+
+
+def test_wrong_user_and_wrong_password_read_the_same(
+    engine: Engine, staffed: dict[str, int]
+) -> None:
+    with pytest.raises(SignInError) as unknown:
+        sign_in(engine, "nobody", "demo")
+    with pytest.raises(SignInError) as wrong:
+        sign_in(engine, "agent", "nope")
+    assert str(unknown.value) == str(wrong.value)
+
+
+def test_five_failures_lock_for_fifteen_minutes(engine: Engine, staffed: dict[str, int]) -> None:
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            sign_in(engine, "agent", "wrong")
+    with pytest.raises(AccountLocked) as locked:
+        sign_in(engine, "agent", "wrong")
+    assert locked.value.minutes == 15
+    # Even the right password is refused while locked.
+    clock.advance(timedelta(minutes=14))
+    with pytest.raises(AccountLocked) as still:
+        sign_in(engine, "agent", "demo")
+    assert still.value.minutes == 1
+    clock.advance(timedelta(minutes=1))
+    assert sign_in(engine, "agent", "demo").failed_logins == 0
+    with read_session(engine) as s:
+        kinds = s.exec(select(CaseEvent.kind, CaseEvent.payload).order_by(col(CaseEvent.id))).all()
+    assert [k for k, _ in kinds] == ["sign_in_failed"] * 4 + ["account_locked", "sign_in"]
+    assert json.loads(kinds[4][1]) == {"login": "agent", "minutes": 15}
+
+
+def test_success_resets_the_failure_count(engine: Engine, staffed: dict[str, int]) -> None:
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            sign_in(engine, "agent", "wrong")
+    sign_in(engine, "agent", "demo")
+    for _ in range(4):
+        with pytest.raises(SignInError):
+            sign_in(engine, "agent", "wrong")
+
+
+def test_os_user_sign_in(engine: Engine, staffed: dict[str, int]) -> None:
+    assert sign_in_os_user(engine, "handler").id == staffed["handler"]
+    with pytest.raises(NotFound, match="operating-system user 'root'"):
+        sign_in_os_user(engine, "root")

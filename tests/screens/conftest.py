@@ -1,0 +1,67 @@
+"""Pilot-test fixtures: the real app on a migrated SQLite file with one account per role."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+from rich.text import Text
+from sqlalchemy.engine import Engine
+from textual.pilot import Pilot
+from textual.widgets import Static
+
+from deskapp.app import DeskApp
+from deskapp.cases import Desk
+from deskapp.drafts import DraftStore
+from tests.conftest import seed_staff
+
+MakeApp = Callable[..., DeskApp]
+
+
+@pytest.fixture
+def desk(sqlite_engine: Engine) -> Desk:
+    seed_staff(sqlite_engine)
+    return Desk(sqlite_engine)
+
+
+@pytest.fixture
+def drafts(tmp_path: Path) -> DraftStore:
+    return DraftStore(tmp_path / "drafts")
+
+
+@pytest.fixture
+def make_app(desk: Desk, drafts: DraftStore) -> MakeApp:
+    def make(lang: str = "en", **kwargs: object) -> DeskApp:
+        return DeskApp(desk=desk, lang=lang, drafts=drafts, **kwargs)  # type: ignore[arg-type]
+
+    return make
+
+
+async def settle(pilot: Pilot[None]) -> None:
+    """Let workers finish and the screen catch up (wait, don't sleep)."""
+    for _ in range(3):
+        await pilot.app.workers.wait_for_complete()
+        await pilot.pause()
+
+
+async def sign_in(pilot: Pilot[None], login: str = "agent", password: str = "demo") -> None:
+    await pilot.press(*login)
+    await pilot.press("tab", *password, "enter")
+    await settle(pilot)
+
+
+def plain(widget: Static) -> str:
+    """What a Static shows, as plain text (tables and groups rendered wide, no styles)."""
+    content = widget.content
+    if isinstance(content, str):
+        return content
+    if isinstance(content, Text):
+        return content.plain
+    console = Console(width=400, file=io.StringIO(), color_system=None, legacy_windows=False)
+    console.print(content)
+    out = console.file.getvalue()
+    assert isinstance(out, str)
+    return out

@@ -1,0 +1,335 @@
+"""The intake form, driven by keys only, as an agent on the phone would."""
+
+from __future__ import annotations
+
+import json
+
+from textual.pilot import Pilot
+from textual.widgets import Input, Select, SelectionList, Static, TextArea
+
+from deskapp.app import DeskApp
+from deskapp.cases import Desk, IntakeForm
+from deskapp.drafts import DraftStore
+from screens.case import CaseScreen
+from screens.dialogs.confirm import ConfirmDialog
+from screens.dialogs.readback import ReadBackScreen
+from screens.dialogs.registered import RegisteredScreen
+from screens.intake import IntakeScreen
+from tests.screens.conftest import MakeApp, plain, settle, sign_in
+from widgets.customer_card import CustomerCard
+from widgets.form_field import FormField
+from widgets.script_panel import ScriptPanel
+
+SIZE = (120, 40)
+
+
+async def open_intake(pilot: Pilot[None]) -> IntakeScreen:
+    await sign_in(pilot)
+    await pilot.press("f2")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, IntakeScreen)
+    return screen
+
+
+async def type_call(
+    pilot: Pilot[None],
+    *,
+    phone: str = "13800138000",
+    name: str = "王小明",
+    subject: str = "洗衣机漏水",
+    description: str = "第一次使用就漏水",
+    demand: str = "换新机",
+) -> None:
+    """The five fields typed during the call, in tab order, with no mouse."""
+    for value in (phone, name, subject, description, demand):
+        await pilot.press(*value) if value.isascii() else _paste(pilot, value)
+        await pilot.press("tab")
+    await settle(pilot)
+
+
+def _paste(pilot: Pilot[None], value: str) -> None:
+    """CJK text arrives from an input method as one chunk; set it on the focused control."""
+    focused = pilot.app.focused
+    if isinstance(focused, TextArea):
+        focused.insert(value)
+    elif isinstance(focused, Input):
+        focused.insert_text_at_cursor(value)
+
+
+def text_of(widget: Static) -> str:
+    return plain(widget)
+
+
+def field(screen: IntakeScreen, name: str) -> FormField:
+    found = screen.query_one(f"#field-{name}", FormField)
+    return found
+
+
+async def test_tab_order_follows_the_call(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        order = []
+        for _ in range(6):
+            order.append(app.focused.id if app.focused else None)
+            await pilot.press("tab")
+        assert order == ["phone", "name", "subject", "description", "demand", "channel"]
+
+
+async def test_valid_intake_reads_back_and_registers(make_app: MakeApp, desk: Desk) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await type_call(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReadBackScreen)
+        promise = text_of(app.screen.query_one("#readback-promise", Static))
+        assert promise == "Reply promised: by 10:30 tomorrow"  # C: 8 business hours from Mon 10:00
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, RegisteredScreen)
+        message = text_of(app.screen.query_one("#registered-message", Static))
+        assert message == "Registered as TS-20261123-0001; reply promised by 10:30 tomorrow."
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        assert not screen.has_unsubmitted_work()
+    c, milestones, events = desk.case("TS-20261123-0001")
+    assert c.subject == "洗衣机漏水" and c.demand == "换新机"
+    assert next(m for m in milestones if m.kind == "acknowledge").met_at is not None
+    assert json.loads(events[0].payload)["acknowledged"] is True
+    assert app.ctx.drafts.load("agent", "intake") is None
+
+
+async def test_next_intake_starts_empty(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await type_call(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen)
+        assert app.screen.query_one("#phone", Input).value == ""
+        assert app.focused is app.screen.query_one("#phone", Input)
+
+
+async def test_invalid_form_marks_fields_and_focuses_the_first(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"12", "tab", *"Li", "tab")
+        for _ in range(4):  # subject → description → demand → channel → email
+            await pilot.press("tab")
+        assert app.focused is screen.query_one("#email", Input)
+        await pilot.press(*"not-an-email")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen)
+        assert app.focused is screen.query_one("#phone", Input)
+        bad = {f.field_name for f in screen.query(FormField) if f.has_error}
+        assert bad == {"phone", "subject", "description", "demand", "email"}
+        phone_error = text_of(field(screen, "phone").query_one(".field-error", Static))
+        assert "5 to 20 digits" in phone_error
+        assert "Fix the marked fields first (5)" in text_of(
+            screen.query_one("#intake-status", Static)
+        )
+        # Fixing a field clears its mark as the agent types.
+        await pilot.press(*"800138000")
+        await settle(pilot)
+        assert not field(screen, "phone").has_error
+
+
+async def test_known_customer_is_looked_up_and_repeat_flagged(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    desk.intake(
+        desk.actor("agent"),
+        IntakeForm(
+            phone="13800138000", name="王小明", subject="上次的问题", description="x", demand="y"
+        ),
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"13800138000", "tab")
+        await settle(pilot)
+        await pilot.pause(0.4)
+        await settle(pilot)
+        card = text_of(screen.query_one("#customer-card", CustomerCard))
+        assert "Known customer: 王小明" in card and "Repeat complaint" in card
+        assert "TS-20261123-0001" in card and "上次的问题" in card
+        assert screen.query_one("#name", Input).value == "王小明"
+
+
+async def test_suggestions_accepted_with_one_key_and_overrides_recorded(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await type_call(pilot, description="再不解决我就找律师起诉你们", demand="退货退款")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        panel = text_of(screen.query_one("#suggestions", Static))
+        assert "Because:" in panel and "律师" in panel
+        await pilot.press("f5")
+        await settle(pilot)
+        assert screen.query_one("#severity", Select).value == "A"
+        assert "legal" in screen.query_one("#flags", SelectionList).selected
+        # The agent overrides one: severity B instead of the suggested A.
+        screen.query_one("#severity", Select).value = "B"
+        await settle(pilot)
+        assert "→" in text_of(screen.query_one("#suggestions", Static))
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+    c, _, events = desk.case("TS-20261123-0001")
+    assert c.severity == "B" and "legal" in c.flags.split()
+    overrides = json.loads(events[0].payload)["overrides"]
+    assert overrides["severity"]["suggested"] == "A" and overrides["severity"]["chosen"] == "B"
+    assert "category" not in overrides
+
+
+async def test_draft_is_saved_while_typing_and_offered_after_restart(
+    make_app: MakeApp, drafts: DraftStore
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await pilot.press(*"13800138000", "tab", *"Lily", "tab", *"Broken lid")
+        await pilot.pause(0.7)
+        await settle(pilot)
+    saved = drafts.load("agent", "intake")
+    assert saved is not None and saved.values["subject"] == "Broken lid"
+
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert isinstance(again.screen, ConfirmDialog)
+        assert "Broken lid" in text_of(again.screen.query_one("#confirm-note", Static))
+        await pilot.press("y")
+        await settle(pilot)
+        assert isinstance(again.screen, IntakeScreen)
+        assert again.screen.query_one("#subject", Input).value == "Broken lid"
+        assert again.screen.query_one("#name", Input).value == "Lily"
+
+
+async def test_discarding_the_offered_draft_removes_it(
+    make_app: MakeApp, drafts: DraftStore
+) -> None:
+    drafts.save("agent", "intake", {"subject": "half typed"})
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+    assert drafts.load("agent", "intake") is None
+
+
+async def test_quit_with_a_draft_asks_first_and_keeps_it(
+    make_app: MakeApp, drafts: DraftStore
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await pilot.press(*"13800138000")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, ConfirmDialog)
+        await pilot.press("n")
+        assert isinstance(app.screen, IntakeScreen)
+        await pilot.press("ctrl+q", "y")
+    assert app.return_code == 0
+    saved = drafts.load("agent", "intake")
+    assert saved is not None and saved.values["phone"] == "13800138000"
+
+
+async def test_failed_save_keeps_the_form(make_app: MakeApp, desk: Desk, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("database is locked")
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await type_call(pilot)
+        monkeypatch.setattr(desk, "intake", broken)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen)
+        assert "database is locked" in text_of(screen.query_one("#intake-status", Static))
+        assert screen.query_one("#subject", Input).value == "洗衣机漏水"
+        assert screen.has_unsubmitted_work()
+
+
+HOSTILE = "[bold red]boom[/] [@click=app.quit]x[/] \x1b[2J\x1b]52;c;aGk=\x07"
+
+
+async def test_customer_text_is_shown_literally_everywhere(make_app: MakeApp, desk: Desk) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        screen.query_one("#name", Input).value = HOSTILE
+        screen.query_one("#subject", Input).value = HOSTILE
+        screen.query_one("#phone", Input).value = "13800138000"
+        screen.query_one("#description", TextArea).load_text(HOSTILE)
+        screen.query_one("#demand", TextArea).load_text(HOSTILE)
+        await settle(pilot)
+        script = screen.query_one("#script", ScriptPanel).text
+        assert "[bold red]boom[/]" in script
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReadBackScreen)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
+        facts = text_of(app.screen.query_one("#case-facts", Static))
+        assert "[bold red]boom[/]" in facts and "[@click=app.quit]" in facts
+        assert app.is_running
+    assert desk.case("TS-20261123-0001")[0].subject == HOSTILE
+
+
+def test_app_class_is_the_one_run(make_app: MakeApp) -> None:
+    assert isinstance(make_app(), DeskApp)
+
+
+async def test_customer_card_and_palette_show_earlier_text_literally(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    desk.intake(
+        desk.actor("agent"),
+        IntakeForm(phone="13800138000", name=HOSTILE, subject=HOSTILE, description="x", demand="y"),
+    )
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await pilot.press(*"13800138000")
+        await pilot.pause(0.4)
+        await settle(pilot)
+        card = text_of(screen.query_one("#customer-card", CustomerCard))
+        assert "[bold red]boom[/]" in card and "[@click=app.quit]" in card
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        from textual.command import CommandPalette
+
+        palette = app.screen
+        assert isinstance(palette, CommandPalette)
+        palette.query_one(Input).value = "TS-2026"
+        for _ in range(20):
+            await pilot.pause(0.05)
+        shown = " ".join(
+            str(option.prompt)
+            for option in palette.query("CommandList").first().options  # type: ignore[attr-defined]
+        )
+        assert "[bold red]boom[/]" in shown
+        assert app.is_running

@@ -1,0 +1,136 @@
+"""The application shell: sign-in, the header, F1 help, quitting, the key reference."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from click.testing import CliRunner
+from textual.widgets import Input, Static
+
+from deskapp.app import render_keys
+from deskapp.cli import main
+from screens.help import HelpScreen
+from screens.home import HomeScreen
+from screens.sign_in import SignInScreen
+from tests.screens.conftest import MakeApp, plain, settle, sign_in
+
+
+def _text(widget: Static) -> str:
+    return plain(widget)
+
+
+async def test_sign_in_then_home_then_quit(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        assert isinstance(app.screen, SignInScreen)
+        assert app.focused is app.screen.query_one("#signin-user", Input)
+        await sign_in(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert "Ada Agent" in _text(app.screen.query_one("#header-who", Static))
+        assert "My open 0" in _text(app.screen.query_one("#header-counts", Static))
+        await pilot.press("ctrl+q")
+    assert app.return_code == 0
+
+
+async def test_wrong_password_one_message_then_lock(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "agent", "wrong")
+        error = _text(app.screen.query_one("#signin-error", Static))
+        assert error == "Wrong user name or password."
+        assert app.screen.query_one("#signin-password", Input).value == ""
+        for _ in range(4):
+            await pilot.press(*"wrong", "enter")
+            await settle(pilot)
+        assert "locked for 15 minutes" in _text(app.screen.query_one("#signin-error", Static))
+        # The right password is refused while the lock holds.
+        await pilot.press(*"demo", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+
+
+async def test_unknown_user_reads_like_a_wrong_password(make_app: MakeApp) -> None:
+    app = make_app(lang="zh")
+    async with app.run_test() as pilot:
+        await sign_in(pilot, "nobody", "demo")
+        assert _text(app.screen.query_one("#signin-error", Static)) == "用户名或密码不正确。"
+
+
+async def test_demo_database_shows_demo_accounts(make_app: MakeApp) -> None:
+    app = make_app(demo=True)
+    async with app.run_test() as pilot:
+        await pilot.pause()
+        assert "password is demo" in _text(app.screen.query_one("#signin-demo", Static))
+
+
+async def test_f1_lists_the_keys_of_the_screen(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("f1")
+        assert isinstance(app.screen, HelpScreen)
+        rows = dict(app.screen.rows)
+        assert rows["F2"] == "New" and rows["F1"] == "Help" and rows["^p"] == "Commands"
+        assert rows["^q"] == "Quit"
+        await pilot.press("escape")
+        assert isinstance(app.screen, HomeScreen)
+
+
+async def test_keymap_remaps_by_binding_id(make_app: MakeApp) -> None:
+    app = make_app()
+    app.ctx.desk.settings.keymap = {"app.new_complaint": "f9"}
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("f2")
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("f9")
+        await settle(pilot)
+        assert type(app.screen).__name__ == "IntakeScreen"
+
+
+async def test_os_user_mode_refuses_without_an_account(make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("getpass.getuser", lambda: "no-such-staff")
+    app = make_app(os_user=True)
+    async with app.run_test() as pilot:
+        for _ in range(100):
+            if app.return_code is not None:
+                break
+            await pilot.pause(0.02)
+    assert app.return_code == 3
+
+
+async def test_os_user_mode_signs_in_the_matching_account(make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr("getpass.getuser", lambda: "handler")
+    app = make_app(os_user=True)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        assert app.ctx.me.login == "handler"
+
+
+def test_run_refuses_a_database_that_is_behind(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["run", "--db", f"sqlite:///{tmp_path}/new.db"])
+    assert result.exit_code == 2
+    assert "deskapp db upgrade --db sqlite:///" in result.output
+
+
+def test_keys_doc_is_generated_from_the_bindings() -> None:
+    text = render_keys()
+    assert "`app.new_complaint`" in text and "新投诉" in text
+    committed = Path(__file__).parents[2] / "docs" / "keys.md"
+    assert committed.read_text(encoding="utf-8") == text, "run `deskapp keys` and commit"
+
+
+async def test_sign_in_warns_when_holiday_data_runs_out(make_app: MakeApp) -> None:
+    app = make_app()
+    told: list[tuple[str, str]] = []
+    real_notify = app.notify
+
+    def notify(message: str, **kwargs: object) -> None:
+        told.append((str(message), str(kwargs.get("severity", "information"))))
+        real_notify(message, **kwargs)  # type: ignore[arg-type]
+
+    app.notify = notify  # type: ignore[method-assign]
+    async with app.run_test(size=(100, 30)) as pilot:
+        await sign_in(pilot)
+    assert any("2026-12-31" in m and sev == "warning" for m, sev in told)

@@ -1,0 +1,56 @@
+"""The header: who is signed in, the desk's time, and my open / at-risk / breached counts.
+
+It only shows what it is given; the screen feeds it (the counts come from a database worker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Static
+
+
+@dataclass(frozen=True)
+class Counts:
+    open: int = 0
+    at_risk: int = 0
+    breached: int = 0
+
+
+class DeskHeader(Horizontal):
+    DEFAULT_CSS = """
+    DeskHeader { dock: top; height: 1; background: $primary; color: $text; }
+    DeskHeader > Static { width: auto; padding: 0 1; }
+    DeskHeader > #header-title { text-style: bold; }
+    DeskHeader > #header-who { width: 1fr; }
+    DeskHeader > #header-counts { }
+    DeskHeader > #header-time { }
+    """
+
+    def __init__(self, title: str) -> None:
+        super().__init__()
+        self._title = title
+
+    def compose(self) -> ComposeResult:
+        yield Static(Text(self._title), id="header-title")
+        yield Static(Text(""), id="header-who")
+        yield Static(Text(""), id="header-counts")
+        yield Static(Text(""), id="header-time")
+
+    def show_person(self, text: str) -> None:
+        self.query_one("#header-who", Static).update(Text(text, overflow="ellipsis"))
+
+    def show_counts(self, labels: tuple[str, str, str], counts: Counts) -> None:
+        text = Text()
+        text.append(labels[0])
+        text.append("  ")
+        text.append(labels[1], style="bold yellow" if counts.at_risk else "")
+        text.append("  ")
+        text.append(labels[2], style="bold red" if counts.breached else "")
+        self.query_one("#header-counts", Static).update(text)
+
+    def show_time(self, text: str) -> None:
+        self.query_one("#header-time", Static).update(Text(text))

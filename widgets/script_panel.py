@@ -1,0 +1,44 @@
+"""The script prompt: what to say at this stage, filled in for this customer and case.
+
+Scripts contain the customer's own words (name, demand), so they are always shown as plain
+text, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+
+class ScriptPanel(VerticalScroll):
+    DEFAULT_CSS = """
+    ScriptPanel { height: auto; max-height: 14; border: round $accent; padding: 0 1; }
+    ScriptPanel > .script-stage { text-style: bold; color: $accent; }
+    ScriptPanel > .script-body { margin-bottom: 1; }
+    """
+    can_focus = False
+
+    def __init__(self, title: str, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.border_title = title
+        self._scripts: list[tuple[str, str]] = []
+
+    def compose(self) -> ComposeResult:
+        yield from ()
+
+    def show(self, scripts: list[tuple[str, str]]) -> None:
+        """Replace the scripts shown: (stage label, filled text) pairs, in speaking order."""
+        if scripts == self._scripts:
+            return
+        self._scripts = list(scripts)
+        self.remove_children()
+        for stage, body in scripts:
+            self.mount(Static(Text(stage), classes="script-stage"))
+            self.mount(Static(Text(body), classes="script-body"))
+
+    @property
+    def text(self) -> str:
+        """All scripts as one plain text, for the clipboard."""
+        return "\n\n".join(body for _stage, body in self._scripts)
