@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from datetime import datetime
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import pendulum
@@ -85,7 +86,7 @@ class IntakeScreen(DeskScreen):
         self._departments: list[DepartmentInfo] = []
         self._suggestions: triage.Suggestions | None = None
         self._customer: CustomerLookup | None = None
-        self._debouncers: dict[str, Timer] = {}
+        self._debouncers: dict[str, tuple[Timer, Callable[[], None]]] = {}
         self._dirty = bool(draft)
         self._busy = False
         self._draft_lock = threading.Lock()
@@ -224,11 +225,24 @@ class IntakeScreen(DeskScreen):
         if field is not None and field.has_error:
             self._check_one(name)
 
-    def _debounce(self, key: str, delay: float, callback: Any) -> None:
+    def _debounce(self, key: str, delay: float, callback: Callable[[], None]) -> None:
         old = self._debouncers.pop(key, None)
         if old is not None:
-            old.stop()
-        self._debouncers[key] = self.set_timer(delay, callback)
+            old[0].stop()
+        self._debouncers[key] = (self.set_timer(delay, lambda: self._fire(key)), callback)
+
+    def _fire(self, key: str) -> None:
+        pending = self._debouncers.pop(key, None)
+        if pending is not None:
+            pending[1]()
+
+    def fire_pending(self) -> None:
+        """Run every waiting reaction now: a submit right after the last keystroke must see
+        the triage and lookup for what was typed, not for what was there 300 ms earlier."""
+        for key in list(self._debouncers):
+            timer, _ = self._debouncers[key]
+            timer.stop()
+            self._fire(key)
 
     def _form_field(self, name: str) -> FormField | None:
         found = self.query(f"#field-{name}")
@@ -387,6 +401,7 @@ class IntakeScreen(DeskScreen):
         return next(b for b in self.BINDINGS if isinstance(b, Binding) and b.action == action)
 
     def action_accept_suggestions(self) -> None:
+        self.fire_pending()
         if self._suggestions is None:
             self._run_triage()
         found = self._suggestions
@@ -529,6 +544,7 @@ class IntakeScreen(DeskScreen):
     def action_submit(self) -> None:
         if self._busy:
             return
+        self.fire_pending()
         problems = self._problems()
         if problems:
             self._mark(problems)

@@ -47,6 +47,18 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
 
 
+async def flush(pilot: Pilot[None]) -> None:
+    """Run the screen's debounced reactions (lookup, triage, draft) now instead of sleeping
+    past their delays, which a loaded CI machine can overrun, then settle."""
+    fire = getattr(pilot.app.screen, "fire_pending", None)
+    if fire is not None:
+        fire()
+    await settle(pilot)
+    if fire is not None:  # a lookup can fill the name, which schedules more
+        fire()
+    await settle(pilot)
+
+
 async def sign_in(pilot: Pilot[None], login: str = "agent", password: str = "demo") -> None:
     await pilot.press(*login)
     await pilot.press("tab", *password, "enter")

@@ -15,7 +15,7 @@ from screens.dialogs.confirm import ConfirmDialog
 from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.intake import IntakeScreen
-from tests.screens.conftest import MakeApp, plain, settle, sign_in
+from tests.screens.conftest import MakeApp, flush, plain, settle, sign_in
 from widgets.customer_card import CustomerCard
 from widgets.form_field import FormField
 from widgets.script_panel import ScriptPanel
@@ -158,9 +158,7 @@ async def test_known_customer_is_looked_up_and_repeat_flagged(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_intake(pilot)
         await pilot.press(*"13800138000", "tab")
-        await settle(pilot)
-        await pilot.pause(0.4)
-        await settle(pilot)
+        await flush(pilot)
         card = text_of(screen.query_one("#customer-card", CustomerCard))
         assert "Known customer: 王小明" in card and "Repeat complaint" in card
         assert "TS-20261123-0001" in card and "上次的问题" in card
@@ -174,8 +172,7 @@ async def test_suggestions_accepted_with_one_key_and_overrides_recorded(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_intake(pilot)
         await type_call(pilot, description="再不解决我就找律师起诉你们", demand="退货退款")
-        await pilot.pause(0.4)
-        await settle(pilot)
+        await flush(pilot)
         panel = text_of(screen.query_one("#suggestions", Static))
         assert "Because:" in panel and "律师" in panel
         await pilot.press("f5")
@@ -204,7 +201,12 @@ async def test_draft_is_saved_while_typing_and_offered_after_restart(
     async with app.run_test(size=SIZE) as pilot:
         await open_intake(pilot)
         await pilot.press(*"13800138000", "tab", *"Lily", "tab", *"Broken lid")
-        await pilot.pause(0.7)
+        # The real timer, not flush(): this is the test that the debounced save happens at all.
+        for _ in range(100):
+            await pilot.pause(0.05)
+            saved = drafts.load("agent", "intake")
+            if saved is not None and saved.values["subject"] == "Broken lid":
+                break
         await settle(pilot)
     saved = drafts.load("agent", "intake")
     assert saved is not None and saved.values["subject"] == "Broken lid"
@@ -314,8 +316,7 @@ async def test_customer_card_and_palette_show_earlier_text_literally(
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_intake(pilot)
         await pilot.press(*"13800138000")
-        await pilot.pause(0.4)
-        await settle(pilot)
+        await flush(pilot)
         card = text_of(screen.query_one("#customer-card", CustomerCard))
         assert "[bold red]boom[/]" in card and "[@click=app.quit]" in card
         await pilot.press("ctrl+p")

@@ -18,7 +18,7 @@ from deskapp.app import DeskApp
 from deskapp.cases import Desk, IntakeForm
 from deskapp.drafts import DraftStore
 from tests.conftest import seed_staff
-from tests.screens.conftest import settle, sign_in
+from tests.screens.conftest import flush, settle, sign_in
 
 SIZES = [pytest.param((80, 24), id="80x24"), pytest.param((120, 40), id="120x40")]
 LANGS = ["zh", "en"]
@@ -78,16 +78,13 @@ async def _intake(pilot: Pilot[None]) -> None:
 async def _fill(pilot: Pilot[None]) -> None:
     screen = pilot.app.screen
     screen.query_one("#phone", Input).value = "13800138000"
-    await settle(pilot)
-    await pilot.pause(0.4)
-    await settle(pilot)
+    await flush(pilot)
     screen.query_one("#subject", Input).value = "洗衣机漏水，要求退货"
     screen.query_one("#description", TextArea).load_text(
         "第二次漏水了，再不处理我就找律师起诉，并发微博曝光。"
     )
     screen.query_one("#demand", TextArea).load_text("退货退款并赔偿地板损失")
-    await pilot.pause(0.4)
-    await settle(pilot)
+    await flush(pilot)
 
 
 async def _accept(pilot: Pilot[None]) -> None:
