@@ -10,8 +10,8 @@ form, marks every problem in place, and opens the read-back.
 from __future__ import annotations
 
 import threading
-from datetime import datetime
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any, ClassVar
 
 import pendulum
