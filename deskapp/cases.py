@@ -311,7 +311,7 @@ class Desk:
             )
             if form.acknowledged:
                 ms.meet(rows, (MilestoneKind.ACKNOWLEDGE,), now)
-            complaint.next_due_at = ms.next_due(rows)
+            ms.set_head(complaint, rows, self.policy, self.calendars)
             s.add(complaint)
             promised = next(r.due_at for r in rows if r.kind == MilestoneKind.CONTACT.value)
             audit.append(
@@ -458,7 +458,7 @@ class Desk:
             if t.ends_case:
                 ms.cancel_all(rows)
             c.is_open = Status(c.status) not in TERMINAL_STATUSES
-            c.next_due_at = ms.next_due(rows) if c.is_open else None
+            ms.set_head(c, rows, self.policy, self.calendars)
             for row in rows:
                 s.add(row)
             c.version += 1

@@ -152,6 +152,20 @@ def upgrade(db_url: str | None) -> None:
         click.echo(f"{where}: already at {after}")
     else:
         click.echo(f"{where}: {before or 'empty'} → {after} (head {head_revision(engine)})")
+        filled = _backfill(engine)
+        if filled:
+            click.echo(f"{where}: filled the at-risk time of {filled} open cases")
+
+
+def _backfill(engine: Any) -> int:
+    """Derived columns a migration could not compute (they need the business calendars)."""
+    from deskapp import milestones
+    from deskapp.cases import Desk
+    from store.engine import write_session
+
+    desk = Desk(engine)
+    with write_session(engine) as s:
+        return milestones.backfill(s, desk.policy, desk.calendars)
 
 
 @db.command()

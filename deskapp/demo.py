@@ -43,6 +43,7 @@ from sqlalchemy.engine import Dialect, Engine
 from sqlmodel import Session, SQLModel, func, select
 
 from deskapp import audit, clock, numbering, sla, workflow
+from deskapp import milestones as ms
 from deskapp.auth import hash_password
 from deskapp.calendar import BUILTIN_24X7, BusinessCalendar
 from deskapp.config import Settings, load_settings
@@ -522,7 +523,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "complaint": _words(
         "id number channel customer_id subject description demand occurred_at place "
         "order_ref product_ref evidence category claim_type severity flags status is_open "
-        "next_due_at first_owner_id primary_dept_id assignee_id escalation_level "
+        "next_due_at next_kind next_calendar next_warn_at first_owner_id primary_dept_id "
+        "assignee_id escalation_level "
         "reject_reason root_cause remedy compensation_amount plan_proposed_by_id "
         "legal_cleared compensation_approved_by_id customer_confirmed_at satisfaction "
         "satisfaction_comment resume_status departments_left reopen_count version "
@@ -540,6 +542,7 @@ TABLES = tuple(COLUMNS)
 COMPLAINT_INSTANTS = (
     "occurred_at",
     "next_due_at",
+    "next_warn_at",
     "customer_confirmed_at",
     "created_at",
     "updated_at",
@@ -800,15 +803,6 @@ def _link(events: Sequence[_Event], last_hash: str) -> tuple[list[tuple[Any, ...
 #: takes it, kind, and the body `audit.event_hash` hashes after the previous event's hash.
 _Event = tuple[int, int, int | None, Any, str, str]
 _PAYLOAD_KEY = ',"payload":'
-
-
-def _next_due(rows: Sequence[_Milestone]) -> datetime | None:
-    """`deskapp.milestones.next_due`: the earliest running promise, else the earliest paused."""
-    running = [r.due_at for r in rows if r.is_open and r.paused_at is None]
-    if running:
-        return min(running)
-    paused = [r.due_at for r in rows if r.is_open]
-    return min(paused) if paused else None
 
 
 def _json(value: Any) -> Any:
@@ -1146,6 +1140,7 @@ class _Builder:
         self.seed = seed
         self.roster = roster
         self.budgets = _Budgets(policy, calendars)
+        self.warn_fraction = policy.warn_fraction
         self.values = _Values(dialect)
         self.dumps = _canonical_json()
         self._kinds = {kind: self.dumps(kind) for kind in ("intake", *workflow.TRANSITIONS)}
@@ -1241,6 +1236,9 @@ class _Builder:
             "status": NEW,
             "is_open": True,
             "next_due_at": None,
+            "next_kind": "",
+            "next_calendar": "",
+            "next_warn_at": None,
             "first_owner_id": owner,
             "primary_dept_id": None,
             "assignee_id": None,
@@ -1409,7 +1407,13 @@ class _Builder:
             self.event(out, complaint_id, actor, at, action, payload)
 
         is_open = c["status"] not in TERMINAL
-        c["next_due_at"] = _next_due(rows) if is_open else None
+        h = (
+            ms.head_columns(rows, self.warn_fraction, self.budgets.calendars)
+            if is_open
+            else ms.NO_HEAD
+        )
+        c["next_due_at"], c["next_kind"] = h.due_at, h.kind
+        c["next_calendar"], c["next_warn_at"] = h.calendar, h.warn_at
         for name in COMPLAINT_INSTANTS:
             c[name] = values.instant(c[name])
         c["is_open"] = values.boolean(is_open)

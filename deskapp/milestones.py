@@ -8,7 +8,9 @@ module applies them to the stored rows inside a use case's transaction and keeps
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -96,11 +98,78 @@ def cancel_all(rows: Sequence[Milestone]) -> None:
             row.cancelled, row.is_open = True, False
 
 
+class _Row(Protocol):
+    @property
+    def is_open(self) -> bool: ...
+    @property
+    def paused_at(self) -> datetime | None: ...
+    @property
+    def due_at(self) -> datetime: ...
+
+
+_R = TypeVar("_R", bound=_Row)
+
+
+def head(rows: Iterable[_R]) -> _R | None:
+    """The promise the queue sorts a case by: the earliest due among running (open, unpaused)
+    milestones; a case whose every promise is paused sorts by its earliest paused one."""
+    opened = [r for r in rows if r.is_open]
+    running = [r for r in opened if r.paused_at is None]
+    pool = running or opened
+    return min(pool, key=lambda r: r.due_at) if pool else None
+
+
 def next_due(rows: Iterable[Milestone]) -> datetime | None:
-    """The queue's sort key: the earliest due time among running (open, unpaused) milestones;
-    a case whose every promise is paused sorts by its earliest paused one."""
-    running = [r.due_at for r in rows if r.is_open and r.paused_at is None]
-    if running:
-        return min(running)
-    paused = [r.due_at for r in rows if r.is_open]
-    return min(paused) if paused else None
+    found = head(rows)
+    return found.due_at if found is not None else None
+
+
+@dataclass(frozen=True)
+class Head:
+    """The complaint columns that describe its head promise (`next_*`)."""
+
+    due_at: datetime | None
+    kind: str
+    calendar: str
+    warn_at: datetime | None
+
+
+NO_HEAD = Head(None, "", "", None)
+
+
+def head_columns(
+    rows: Iterable[sla.MilestoneLike], warn_fraction: float, calendars: sla.CalendarSet
+) -> Head:
+    found = head(rows)  # type: ignore[type-var]  # demo rows and store rows both qualify
+    if found is None:
+        return NO_HEAD
+    m: sla.MilestoneLike = found
+    return Head(m.due_at, m.kind, m.calendar, sla.warn_at(m, warn_fraction, calendars))
+
+
+def set_head(
+    complaint: Complaint,
+    rows: Iterable[Milestone],
+    policy: sla.SlaPolicy,
+    calendars: sla.CalendarSet,
+) -> None:
+    """Keep the queue's columns equal to the case's head promise (none once it is closed)."""
+    h = head_columns(rows, policy.warn_fraction, calendars) if complaint.is_open else NO_HEAD
+    complaint.next_due_at, complaint.next_kind = h.due_at, h.kind
+    complaint.next_calendar, complaint.next_warn_at = h.calendar, h.warn_at
+
+
+def backfill(session: Session, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> int:
+    """Fill `next_warn_at` for open cases that predate the column (run after migrating)."""
+    missing = session.exec(
+        select(Complaint).where(
+            col(Complaint.is_open),
+            col(Complaint.next_due_at).is_not(None),
+            col(Complaint.next_warn_at).is_(None),
+        )
+    ).all()
+    for complaint in missing:
+        assert complaint.id is not None
+        set_head(complaint, load(session, complaint.id), policy, calendars)
+        session.add(complaint)
+    return len(missing)

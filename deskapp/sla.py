@@ -441,6 +441,18 @@ def standing(
     return Standing(state, remaining, fraction, overdue)
 
 
+def warn_at(m: MilestoneLike, warn_fraction: float, calendars: CalendarSet) -> datetime:
+    """The instant `standing` turns at risk, stored so the queue can filter by state in SQL.
+
+    The due time is the start plus budget plus paused working time, all in the milestone's
+    calendar, so the warning point is the start plus the warned share of the budget plus the
+    same paused time: the two stay in step across pauses.
+    """
+    start = _utc(m.started_at, "started_at")
+    seconds = warn_fraction * m.budget_minutes * 60 + m.paused_seconds
+    return calendars.get(m.calendar).due_seconds(start, seconds).astimezone(UTC)
+
+
 def pause(m: MilestoneLike, now: datetime) -> datetime:
     """When the clock stopped; the caller stores it as `paused_at`."""
     moment = _utc(now, "now")

@@ -64,6 +64,7 @@ class Complaint(SQLModel, table=True):
         sa.Index("ix_complaint_open_next_due", "is_open", "next_due_at"),
         sa.Index("ix_complaint_dept_open", "primary_dept_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_assignee_open", "assignee_id", "is_open", "next_due_at"),
+        sa.Index("ix_complaint_owner_open", "first_owner_id", "is_open", "next_due_at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -85,7 +86,12 @@ class Complaint(SQLModel, table=True):
     status: str = Field(default="new", max_length=24, index=True)
     is_open: bool = True
     next_due_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
-    first_owner_id: int = Field(foreign_key="staff.id", index=True)
+    # The rest of the queue's head promise, kept with `next_due_at` so a queue page is one
+    # indexed read: which milestone it is, its calendar, and when it turns at risk.
+    next_kind: str = Field(default="", max_length=16)
+    next_calendar: str = Field(default="", max_length=64)
+    next_warn_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    first_owner_id: int = Field(foreign_key="staff.id")
     primary_dept_id: int | None = Field(default=None, foreign_key="department.id")
     assignee_id: int | None = Field(default=None, foreign_key="staff.id")
     escalation_level: int = 0

@@ -65,6 +65,9 @@ def test_intake_registers_numbered_case_with_milestones(desk: Desk) -> None:
     # C severity: contact within 8 business hours; Monday 10:00 Shanghai → Tuesday 10:30.
     assert result.promised_reply_at == datetime(2026, 11, 24, 2, 30, tzinfo=UTC)
     assert c.next_due_at == kinds["dispatch"].due_at  # 2 business hours: the soonest running
+    # …and it turns at risk after 75 % of those 2 hours: 90 minutes, Monday 11:30 Shanghai.
+    assert (c.next_kind, c.next_calendar) == ("dispatch", "office")
+    assert c.next_warn_at == datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
     assert [e.kind for e in events] == ["intake"]
     assert desk.intake(who(desk, "agent"), form(phone="13900000000")).number.endswith("-0002")
 

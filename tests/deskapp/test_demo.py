@@ -148,6 +148,10 @@ def test_milestones_agree_with_status_and_policy(
         else:
             assert c.is_open
             assert c.next_due_at == ms.next_due(mine)
+            h = ms.head_columns(mine, policy.warn_fraction, calendars)
+            assert (c.next_kind, c.next_calendar, c.next_warn_at) == (h.kind, h.calendar, h.warn_at)
+            if c.next_due_at is not None:
+                assert c.next_warn_at is not None and c.next_warn_at <= c.next_due_at
         if status is Status.CLOSED:
             assert all(m.met_at is not None for m in mine)
             assert c.customer_confirmed_at is not None and c.satisfaction is not None

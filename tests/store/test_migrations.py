@@ -7,7 +7,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy.engine import Engine
-from sqlmodel import SQLModel
+from sqlmodel import SQLModel, select
 
 import store.models  # noqa: F401
 from store.engine import make_engine
@@ -43,3 +43,39 @@ def test_database_behind_head_is_refused(tmp_path: pytest.TempPathFactory) -> No
         conn.exec_driver_sql("UPDATE alembic_version SET version_num = 'older'")
     with pytest.raises(SchemaBehindError, match="revision older"):
         check_current(engine)
+
+
+def test_upgrade_from_0001_fills_the_queue_head_of_open_cases(
+    engine: Engine, db_url: str, staffed: dict[str, int]
+) -> None:
+    """0002 adds the head-promise columns; `deskapp db upgrade` fills them for existing cases,
+    including the at-risk time that needs the business calendars."""
+    from alembic import command
+    from click.testing import CliRunner
+
+    from deskapp.cases import Desk, IntakeForm
+    from deskapp.cli import main
+    from store.engine import read_session
+    from store.migrate import alembic_config
+    from store.models import Complaint
+
+    desk = Desk(engine)
+    number = desk.intake(
+        desk.actor("agent"),
+        IntakeForm(phone="13800138000", name="王", subject="s", description="d", demand="x"),
+    ).number
+    with read_session(engine) as s:
+        fresh = s.exec(select(Complaint).where(Complaint.number == number)).one()
+    command.downgrade(alembic_config(engine), "0001")
+    assert current_revision(engine) == "0001"
+    result = CliRunner().invoke(main, ["db", "upgrade", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "filled the at-risk time of 1 open cases" in result.output
+    with read_session(engine) as s:
+        again = s.exec(select(Complaint).where(Complaint.number == number)).one()
+    assert (again.next_kind, again.next_calendar, again.next_warn_at) == (
+        fresh.next_kind,
+        fresh.next_calendar,
+        fresh.next_warn_at,
+    )
+    assert again.next_kind == "acknowledge" and again.next_warn_at is not None  # not given yet
