@@ -54,6 +54,13 @@ class QueueFilter:
     channels: frozenset[str] = frozenset()
     #: One risk flag (a `deskapp.domain.RiskFlag` value) the case must carry.
     flag: str | None = None
+    #: The head promise's kind (`deskapp.domain.MilestoneKind` values).
+    kinds: frozenset[str] = frozenset()
+    #: SLA states of the head promise: on_track, at_risk, breached, paused. They depend on the
+    #: instant, so reads with states take `now`.
+    states: frozenset[str] = frozenset()
+    #: Free text: a case number, phone, customer name or subject fragment.
+    search: str = ""
 
 
 @dataclass(frozen=True)
@@ -75,6 +82,9 @@ class QueueRow:
     assignee_id: int | None
     escalation_level: int
     first_owner_id: int
+    next_kind: str = ""
+    next_calendar: str = ""
+    next_warn_at: datetime | None = None
 
 
 def key_of(row: QueueRow) -> QueueKey:
@@ -96,14 +106,45 @@ _COLUMNS: tuple[Any, ...] = (
     Complaint.assignee_id,
     Complaint.escalation_level,
     Complaint.first_owner_id,
+    Complaint.next_kind,
+    Complaint.next_calendar,
+    Complaint.next_warn_at,
 )
+
+#: The status whose clock is stopped (`deskapp.domain.Status.PENDING_CUSTOMER`).
+PAUSED_STATUS = "pending_customer"
 
 
 def _row(values: Sequence[Any]) -> QueueRow:
     return QueueRow(*values)
 
 
-def _conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
+def _state(state: str, now: datetime) -> ColumnElement[bool]:
+    due, warn, status = (
+        col(Complaint.next_due_at),
+        col(Complaint.next_warn_at),
+        col(Complaint.status),
+    )
+    if state == "paused":
+        return status == PAUSED_STATUS
+    running = status != PAUSED_STATUS
+    if state == "breached":
+        return and_(running, due <= now)
+    if state == "at_risk":
+        return and_(running, due > now, warn <= now)
+    if state == "on_track":
+        return and_(running, or_(due.is_(None), due > now), or_(warn.is_(None), warn > now))
+    raise ValueError(f"unknown queue state {state!r}")
+
+
+def _search(text: str) -> ColumnElement[bool]:
+    """Substring match over what an agent types to find a case; the queue order still comes
+    from the due-time index, so a common word fills a page quickly and a rare one walks it."""
+    fields = (Complaint.number, Customer.phone, Customer.name, Complaint.subject)
+    return or_(*(col(f).contains(text, autoescape=True) for f in fields))
+
+
+def _conditions(flt: QueueFilter, now: datetime | None = None) -> list[ColumnElement[bool]]:
     """The view's predicates. Department and assignee are equality prefixes of their indexes,
     which is what lets the planner pick those indexes over the desk-wide one."""
     where: list[ColumnElement[bool]] = [col(Complaint.is_open) == true()]
@@ -124,6 +165,14 @@ def _conditions(flt: QueueFilter) -> list[ColumnElement[bool]]:
         # Flags are a space-separated word list; pad it so "vip" never matches "vipx".
         padded = literal(" ") + col(Complaint.flags) + literal(" ")
         where.append(padded.contains(f" {flt.flag} ", autoescape=True))
+    if flt.kinds:
+        where.append(col(Complaint.next_kind).in_(sorted(flt.kinds)))
+    if flt.states:
+        if now is None:
+            raise ValueError("a state filter needs the instant to judge states at (now=…)")
+        where.append(or_(*(_state(state, now) for state in sorted(flt.states))))
+    if flt.search.strip():
+        where.append(_search(flt.search.strip()))
     return where
 
 
@@ -150,12 +199,17 @@ def _read(
 
 
 def page_after(
-    session: Session, flt: QueueFilter, after: QueueKey | None, limit: int
+    session: Session,
+    flt: QueueFilter,
+    after: QueueKey | None,
+    limit: int,
+    *,
+    now: datetime | None = None,
 ) -> list[QueueRow]:
     """Up to `limit` rows strictly after `after` (from the top when None), in queue order."""
     if limit <= 0:
         return []
-    base = _conditions(flt)
+    base = _conditions(flt, now)
     due, ident = col(Complaint.next_due_at), col(Complaint.id)
     rows: list[QueueRow] = []
     if after is None or after.due is not None:
@@ -173,13 +227,18 @@ def page_after(
 
 
 def page_before(
-    session: Session, flt: QueueFilter, before: QueueKey | None, limit: int
+    session: Session,
+    flt: QueueFilter,
+    before: QueueKey | None,
+    limit: int,
+    *,
+    now: datetime | None = None,
 ) -> list[QueueRow]:
     """Up to `limit` rows strictly before `before`, returned in queue order (for scrolling up).
     `before=None` reads the last page (the `end` key)."""
     if limit <= 0:
         return []
-    base = _conditions(flt)
+    base = _conditions(flt, now)
     due, ident = col(Complaint.next_due_at), col(Complaint.id)
     backwards: list[QueueRow] = []
     if before is None or before.due is None:
@@ -196,21 +255,95 @@ def page_before(
     return backwards[::-1]
 
 
-def count_open(session: Session, flt: QueueFilter) -> int:
+def _joined_count(where: list[ColumnElement[bool]]) -> Any:
+    return (
+        select(func.count())
+        .select_from(Complaint)
+        .join(Customer, col(Customer.id) == col(Complaint.customer_id))
+        .where(*where)
+    )
+
+
+def count_open(session: Session, flt: QueueFilter, *, now: datetime | None = None) -> int:
     """For the scrollbar and the status line. Unlike a page this visits every matching index
     entry (an index-only count on SQLite), so call it on change, not on every tick."""
-    stmt = select(func.count()).select_from(Complaint).where(*_conditions(flt))
+    where = _conditions(flt, now)
+    if flt.search.strip():
+        return int(session.exec(_joined_count(where)).one())
+    stmt = select(func.count()).select_from(Complaint).where(*where)
+    return int(session.exec(stmt).one())
+
+
+def _before(key: QueueKey) -> ColumnElement[bool]:
+    """Rows strictly before `key` in queue order."""
+    due, ident = col(Complaint.next_due_at), col(Complaint.id)
+    if key.due is None:
+        return or_(due.is_not(None), and_(due.is_(None), ident < key.id))
+    return and_(due.is_not(None), or_(due < key.due, and_(due == key.due, ident < key.id)))
+
+
+def count_before(
+    session: Session, flt: QueueFilter, key: QueueKey, *, now: datetime | None = None
+) -> int:
+    """How many rows of the view come before `key`: the row index of `key`, which the screen
+    needs after rows above it changed. Costs the rows before it, so it is read on change only."""
+    where = [*_conditions(flt, now), _before(key)]
+    return int(session.exec(_joined_count(where)).one())
+
+
+def page_at(
+    session: Session, flt: QueueFilter, index: int, limit: int, *, now: datetime | None = None
+) -> list[QueueRow]:
+    """Rows from position `index`: the one read that uses OFFSET, for a jump far from the rows
+    already loaded (a scrollbar drag). Paging by keys stays the normal way to move."""
+    if limit <= 0:
+        return []
+    due, ident = col(Complaint.next_due_at), col(Complaint.id)
+    where = _conditions(flt, now)
+    dated = _count_dated(session, where)
+    if index < dated:
+        stmt = (
+            select(*_COLUMNS)
+            .join(Customer, col(Customer.id) == col(Complaint.customer_id))
+            .where(*where, due.is_not(None))
+            .order_by(due.asc(), ident.asc())
+            .offset(index)
+            .limit(limit)
+        )
+        rows = [_row(v) for v in session.exec(stmt).all()]
+        if len(rows) == limit:
+            return rows
+        return rows + _read(
+            session, [*where], dated=False, descending=False, limit=limit - len(rows)
+        )
+    stmt = (
+        select(*_COLUMNS)
+        .join(Customer, col(Customer.id) == col(Complaint.customer_id))
+        .where(*where, due.is_(None))
+        .order_by(ident.asc())
+        .offset(index - dated)
+        .limit(limit)
+    )
+    return [_row(v) for v in session.exec(stmt).all()]
+
+
+def _count_dated(session: Session, where: list[ColumnElement[bool]]) -> int:
+    stmt = _joined_count([*where, col(Complaint.next_due_at).is_not(None)])
     return int(session.exec(stmt).one())
 
 
 def rows_by_ids(
-    session: Session, ids: Sequence[int], flt: QueueFilter | None = None
+    session: Session,
+    ids: Sequence[int],
+    flt: QueueFilter | None = None,
+    *,
+    now: datetime | None = None,
 ) -> list[QueueRow]:
     """Re-read the rows the change feed named, in queue order. Only rows that are open and (when
     given) match `flt` come back: an id missing from the answer has left this view."""
     if not ids:
         return []
-    where = [*_conditions(flt or QueueFilter()), col(Complaint.id).in_(sorted(set(ids)))]
+    where = [*_conditions(flt or QueueFilter(), now), col(Complaint.id).in_(sorted(set(ids)))]
     stmt = (
         select(*_COLUMNS)
         .join(Customer, col(Customer.id) == col(Complaint.customer_id))

@@ -24,9 +24,11 @@ from store.queue import (
     QueueFilter,
     QueueKey,
     QueueRow,
+    count_before,
     count_open,
     key_of,
     page_after,
+    page_at,
     page_before,
     rows_by_ids,
 )
@@ -109,6 +111,7 @@ def matches(c: Complaint, flt: QueueFilter) -> bool:
         and (not flt.statuses or c.status in flt.statuses)
         and (not flt.channels or c.channel in flt.channels)
         and (flt.flag is None or flt.flag in c.flags.split())
+        and (not flt.kinds or c.next_kind in flt.kinds)
     )
 
 
@@ -229,7 +232,11 @@ def test_row_carries_what_the_queue_shows(desk10: Desk10) -> None:
         assignee_id=desk10.staff["handler"],
         escalation_level=0,
         first_owner_id=desk10.staff["agent"],
+        next_kind=case.next_kind,
+        next_calendar=case.next_calendar,
+        next_warn_at=case.next_warn_at,
     )
+    assert (row.next_kind, row.next_calendar) == ("acknowledge", "24x7")
 
 
 def filters(staff: dict[str, int]) -> Iterator[tuple[QueueFilter, int]]:
@@ -364,3 +371,79 @@ def test_sqlite_pages_are_read_from_the_queue_indexes(sqlite_engine: Engine) -> 
                 assert not any(p.startswith("SCAN complaint") and "INDEX" not in p for p in plan)
                 assert not any("TEMP B-TREE" in p for p in plan), plan  # no sort step
     print(plans)  # the report quotes these lines (pytest -s)
+
+
+def state_of(c: Complaint, now: datetime) -> str:
+    """The reference for the state filter, written the obvious way."""
+    if c.status == "pending_customer":
+        return "paused"
+    if c.next_due_at is not None and c.next_due_at <= now:
+        return "breached"
+    if c.next_warn_at is not None and c.next_warn_at <= now:
+        return "at_risk"
+    return "on_track"
+
+
+def test_state_kind_and_position_reads_agree_with_the_reference(desk10: Desk10) -> None:
+    i = desk10.ids
+    due = scramble(desk10)
+    now = clock.now()
+    with write_session(desk10.engine) as s:
+        for n, case_id in enumerate(i):
+            when = due[case_id]
+            warn = None if when is None else when - timedelta(minutes=10)
+            values: dict[str, Any] = {
+                "next_warn_at": warn,
+                "next_kind": ("contact", "resolve")[n % 2],
+            }
+            if n == 6:
+                values["status"] = "pending_customer"
+            s.exec(update(Complaint).where(col(Complaint.id) == case_id).values(**values))
+    with read_session(desk10.engine) as s:
+        cases = {c.id: c for c in s.exec(select(Complaint)).all()}
+    everything = reference(desk10.engine, QueueFilter())
+    for states in ({"breached"}, {"at_risk"}, {"on_track"}, {"paused"}, {"breached", "at_risk"}):
+        flt = QueueFilter(states=frozenset(states))
+        expected = [c for c in everything if state_of(cases[c], now) in states]
+        assert expected, states
+        with read_session(desk10.engine) as s:
+            assert [r.id for r in page_after(s, flt, None, 100, now=now)] == expected, states
+            assert count_open(s, flt, now=now) == len(expected)
+    # at(5) is due in 5 minutes and warned 5 minutes ago: at risk, not breached.
+    assert state_of(cases[i[5]], now) == "at_risk"
+    with read_session(desk10.engine) as s, pytest.raises(ValueError, match="now"):
+        page_after(s, QueueFilter(states=frozenset({"breached"})), None, 5)
+    kinds = QueueFilter(kinds=frozenset({"resolve"}))
+    assert walk_forward(desk10.engine, kinds, 2) == reference(desk10.engine, kinds)
+    assert len(reference(desk10.engine, kinds)) == 5
+    # Position reads: the index of every row, and a jump straight to any index.
+    for flt in (QueueFilter(), kinds, QueueFilter(department_id=desk10.staff["dept:QA"])):
+        expected = reference(desk10.engine, flt)
+        with read_session(desk10.engine) as s:
+            rows = page_after(s, flt, None, 100)
+            for n, row in enumerate(rows):
+                assert count_before(s, flt, key_of(row)) == n
+            for start in range(len(expected) + 1):
+                assert [r.id for r in page_at(s, flt, start, 3)] == expected[start : start + 3]
+
+
+def test_search_finds_number_phone_name_and_subject_literally(desk10: Desk10) -> None:
+    i = desk10.ids
+    scramble(desk10)
+    with read_session(desk10.engine) as s:
+        number = s.get(Complaint, i[3]).number  # type: ignore[union-attr]
+
+    def found(text: str) -> list[int]:
+        flt = QueueFilter(search=text)
+        with read_session(desk10.engine) as s:
+            rows = [r.id for r in page_after(s, flt, None, 100)]
+            assert count_open(s, flt) == len(rows)
+        return rows
+
+    assert found(number) == [i[3]]
+    assert found("13800000007") == [i[7]]
+    assert found("Customer 9") == [i[9]]
+    assert found("ubject 5") == [i[5]]
+    assert set(found("Subject")) == set(i)
+    assert found("%") == [] and found("_") == []  # wildcards are matched as themselves
+    assert found("  ") == reference(desk10.engine, QueueFilter())
