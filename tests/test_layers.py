@@ -20,6 +20,10 @@ RULES = [
     "deskapp.numbering",
     "deskapp.config",
     "deskapp.demo",
+    "deskapp.countdown",
+    "deskapp.live_queue",
+    "deskapp.masking",
+    "deskapp.changes",
 ]
 
 
