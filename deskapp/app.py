@@ -17,22 +17,28 @@ from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 
+from deskapp.alerts import Alert, MyCasesWatch
 from deskapp.cases import Desk
 from deskapp.context import DeskContext
 from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
 from deskapp.scripts import ScriptLibrary, default_library
 from screens.base import catalog_key
+from screens.breach_board import BOARD_ROLES, BreachBoardScreen
 from screens.case import CaseScreen
 from screens.dialogs.confirm import ConfirmDialog
+from screens.dialogs.queue_filter import QueueFilterDialog
 from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.help import HelpScreen
-from screens.home import HomeScreen
 from screens.intake import DRAFT_KIND, IntakeScreen
 from screens.palette import DeskCommands
+from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
+from widgets.queue_list import QueueList
 
+#: Seconds between checks of my cases for at-risk, breached and newly assigned.
+ALERT_EVERY = 2.0
 THEMES = {"ansi": "ansi-dark", "ansi-dark": "ansi-dark", "ansi-light": "ansi-light"}
 
 
@@ -51,6 +57,8 @@ class DeskApp(App[None]):
         Binding("ctrl+p", "command_palette", "Commands", id="app.palette", priority=True),
         Binding("f1", "help", "Help", id="app.help"),
         Binding("f2", "new_complaint", "New complaint", id="app.new_complaint"),
+        Binding("f3", "queue", "Queue", id="app.queue"),
+        Binding("f4", "breach_board", "Breaches", id="app.breach_board"),
         Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -110,12 +118,31 @@ class DeskApp(App[None]):
         self.ctx.actor = self.ctx.desk.actor(login)
         self.refresh_bindings()
         self._warn_about_calendars()
-        home = HomeScreen(self.ctx)
+        first = QueueScreen(self.ctx)
         if isinstance(self.screen, SignInScreen):
-            self.switch_screen(home)
+            self.switch_screen(first)
         else:
-            self.push_screen(home)
+            self.push_screen(first)
         self._offer_draft()
+        self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id)
+        self._poll_alerts()
+        self.set_interval(ALERT_EVERY, self._poll_alerts)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")
+    def _poll_alerts(self) -> None:
+        from deskapp import clock
+
+        for alert in self._watch.poll(clock.now()):
+            self.call_from_thread(self._alert, alert)
+
+    def _alert(self, alert: Alert) -> None:
+        text = self.ctx.t(f"alert.{alert.kind}", number=alert.number, subject=alert.subject)
+        if alert.kind == "breached":
+            self.notify(text, severity="error", timeout=15, markup=False)
+        else:
+            self.notify(text, severity="warning", timeout=15, markup=False)
+        if self.ctx.desk.settings.bell:
+            self.bell()
 
     def _warn_about_calendars(self) -> None:
         from deskapp import clock
@@ -165,8 +192,31 @@ class DeskApp(App[None]):
     # -- global actions -------------------------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Desk actions appear (in the key bar and help) only once somebody is signed in."""
-        return not (action == "new_complaint" and self.ctx.actor is None)
+        """Desk actions appear (in the key bar and help) only once somebody is signed in; the
+        breach board only for the roles that watch it."""
+        if action in ("new_complaint", "queue", "breach_board") and self.ctx.actor is None:
+            return False
+        if action == "breach_board":
+            return bool(self.ctx.me.roles & BOARD_ROLES)
+        return True
+
+    def action_queue(self) -> None:
+        self._show_live(QueueScreen)
+
+    def action_breach_board(self) -> None:
+        if self.ctx.actor is not None and self.ctx.me.roles & BOARD_ROLES:
+            self._show_live(BreachBoardScreen)
+
+    def _show_live(self, kind: type[QueueScreen]) -> None:
+        """Go back to the screen of this kind if it is open (it kept its place), else open it."""
+        if self.ctx.actor is None or type(self.screen) is kind:
+            return
+        for screen in reversed(self.screen_stack):
+            if type(screen) is kind:
+                while self.screen is not screen:
+                    self.pop_screen()
+                return
+        self.push_screen(kind(self.ctx))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -198,7 +248,10 @@ class DeskApp(App[None]):
 KEYED: tuple[type, ...] = (
     DeskApp,
     SignInScreen,
-    HomeScreen,
+    QueueScreen,
+    QueueList,
+    QueueFilterDialog,
+    BreachBoardScreen,
     IntakeScreen,
     ReadBackScreen,
     RegisteredScreen,

@@ -17,6 +17,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel import Session, col, select
 
 from deskapp import clock
@@ -66,6 +67,10 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
+#: The PostgreSQL channel every event write notifies.
+NOTIFY_CHANNEL = "deskapp_events"
+
+
 def append(
     session: Session,
     *,
@@ -93,6 +98,10 @@ def append(
     head.last_event_id = event.id or 0
     head.last_hash = event.hash
     session.add(head)
+    if session.get_bind().dialect.name == "postgresql":
+        # Delivered at commit (never for a rolled-back write), once per transaction however
+        # many events it holds: it wakes the other desks' change feeds (deskapp.changes).
+        session.execute(text("SELECT pg_notify(:channel, '')"), {"channel": NOTIFY_CHANNEL})
     return event
 
 

@@ -403,6 +403,12 @@ class Desk:
             ).all()
         return [PastCase(n, at, subj, Status(st)) for n, at, subj, st in rows]
 
+    def staff_names(self) -> dict[int, str]:
+        """Display names by staff id, for lists that show who is assigned."""
+        with read_session(self.engine) as s:
+            rows = s.exec(select(Staff.id, Staff.display_name)).all()
+        return {ident: name for ident, name in rows if ident is not None}
+
     def departments(self) -> list[DepartmentInfo]:
         with read_session(self.engine) as s:
             rows = s.exec(

@@ -7,13 +7,15 @@ head is proven by one primary-key read and the common idle poll touches nothing 
 the head lock orders events by commit, a reader that has seen event N has seen every event
 below N: a cursor (the last id read) never skips a commit that lands later with a lower id.
 
-PostgreSQL could wake the poller with LISTEN/NOTIFY; polling works there too and is what is
-built now (the notification would only shorten the wait, the read stays the same).
+On PostgreSQL every event write also sends a NOTIFY (`deskapp.audit.NOTIFY_CHANNEL`), and a
+`Listener` wakes the poller at once; polling stays as the fallback when the listening
+connection drops, so a lost notification delays a change by at most one poll.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy.engine import Engine
@@ -72,3 +74,43 @@ class ChangeFeed:
     def affected(changes: Iterable[Change]) -> set[int]:
         """The cases to re-read; desk-wide events (no case) affect no row."""
         return {c.complaint_id for c in changes if c.complaint_id is not None}
+
+
+class Listener:
+    """LISTEN on its own connection in its own thread; calls `wake` for every NOTIFY. Reconnects
+    after a failure (a restarted server), leaving the poll to cover the gap."""
+
+    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
+        url = engine.url.set(drivername="postgresql")
+        self._conninfo = url.render_as_string(hide_password=False)
+        self._wake = wake
+        self._stop = threading.Event()
+        self.connected = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="deskapp-listen", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        import psycopg
+
+        while not self._stop.is_set():
+            try:
+                with psycopg.connect(self._conninfo, autocommit=True, connect_timeout=3) as conn:
+                    conn.execute(f"LISTEN {audit.NOTIFY_CHANNEL}")
+                    self.connected.set()
+                    while not self._stop.is_set():
+                        for _ in conn.notifies(timeout=0.5, stop_after=1):
+                            self._wake()
+            except Exception:  # the poll carries on; try to listen again shortly
+                self.connected.clear()
+                self._stop.wait(1.0)
+
+    def close(self) -> None:
+        self._stop.set()
+        self._thread.join(timeout=2)
+
+
+def listen(engine: Engine, wake: Callable[[], None]) -> Listener | None:
+    """A listener where the database can push (PostgreSQL), else None: poll only."""
+    if engine.dialect.name != "postgresql":
+        return None
+    return Listener(engine, wake)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import Callable
 from pathlib import Path
@@ -41,9 +42,16 @@ def make_app(desk: Desk, drafts: DraftStore) -> MakeApp:
 
 
 async def settle(pilot: Pilot[None]) -> None:
-    """Let workers finish and the screen catch up (wait, don't sleep)."""
+    """Let workers finish and the screen catch up (wait, don't sleep). A queue screen's
+    database thread is not a worker: wait until it says it is idle."""
     for _ in range(3):
         await pilot.app.workers.wait_for_complete()
+        idle = getattr(pilot.app.screen, "idle", None)
+        if idle is not None:
+            for _ in range(500):
+                if idle.is_set():
+                    break
+                await asyncio.sleep(0.01)
         await pilot.pause()
 
 

@@ -10,7 +10,7 @@ from textual.widgets import Input, Static
 from deskapp.app import render_keys
 from deskapp.cli import main
 from screens.help import HelpScreen
-from screens.home import HomeScreen
+from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
 from tests.screens.conftest import MakeApp, plain, settle, sign_in
 
@@ -19,13 +19,13 @@ def _text(widget: Static) -> str:
     return plain(widget)
 
 
-async def test_sign_in_then_home_then_quit(make_app: MakeApp) -> None:
+async def test_sign_in_lands_on_the_queue_then_quit(make_app: MakeApp) -> None:
     app = make_app()
     async with app.run_test(size=(100, 30)) as pilot:
         assert isinstance(app.screen, SignInScreen)
         assert app.focused is app.screen.query_one("#signin-user", Input)
         await sign_in(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, QueueScreen)
         assert "Ada Agent" in _text(app.screen.query_one("#header-who", Static))
         assert "My open 0" in _text(app.screen.query_one("#header-counts", Static))
         await pilot.press("ctrl+q")
@@ -73,7 +73,7 @@ async def test_f1_lists_the_keys_of_the_screen(make_app: MakeApp) -> None:
         assert rows["F2"] == "New" and rows["F1"] == "Help" and rows["^p"] == "Commands"
         assert rows["^q"] == "Quit"
         await pilot.press("escape")
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, QueueScreen)
 
 
 async def test_keymap_remaps_by_binding_id(make_app: MakeApp) -> None:
@@ -82,7 +82,7 @@ async def test_keymap_remaps_by_binding_id(make_app: MakeApp) -> None:
     async with app.run_test() as pilot:
         await sign_in(pilot)
         await pilot.press("f2")
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, QueueScreen)
         await pilot.press("f9")
         await settle(pilot)
         assert type(app.screen).__name__ == "IntakeScreen"
@@ -104,7 +104,7 @@ async def test_os_user_mode_signs_in_the_matching_account(make_app: MakeApp, mon
     app = make_app(os_user=True)
     async with app.run_test() as pilot:
         await settle(pilot)
-        assert isinstance(app.screen, HomeScreen)
+        assert isinstance(app.screen, QueueScreen)
         assert app.ctx.me.login == "handler"
 
 
