@@ -151,3 +151,39 @@ def test_read_back(
         terminal_size=size,
         run_before=steps(_sign_in, _intake, _fill, _accept, _submit),
     )
+
+
+def _queue_desk(desk: Desk) -> None:
+    """Five cases in every countdown state (tests/screens/test_queue.py builds the same)."""
+    from tests.screens.test_queue import due_in, register
+
+    n = register(desk, 5)
+    due_in(desk.engine, n[0], 600)
+    due_in(desk.engine, n[1], 10)
+    due_in(desk.engine, n[2], -65)
+    due_in(desk.engine, n[3], 30, status="pending_customer")
+    due_in(desk.engine, n[4], 3 * 24 * 60)
+
+
+@pytest.mark.parametrize(
+    ("lang", "size", "login"),
+    [
+        pytest.param("en", (120, 40), "agent", id="en-120x40-agent"),
+        pytest.param("zh", (80, 24), "agent", id="zh-80x24-agent"),
+        pytest.param("en", (80, 24), "supervisor", id="en-80x24-supervisor-masked"),
+    ],
+)
+def test_queue(
+    snap_compare: Compare,
+    app_for: Callable[[str], DeskApp],
+    lang: str,
+    size: tuple[int, int],
+    login: str,
+) -> None:
+    app = app_for(lang)
+    _queue_desk(app.ctx.desk)
+
+    async def signed(pilot: Pilot[None]) -> None:
+        await sign_in(pilot, login)
+
+    assert snap_compare(app, terminal_size=size, run_before=steps(signed))

@@ -1,0 +1,210 @@
+"""The live queue on screen: order, countdown states, paging, selection stability, filters,
+search, masking per role, live changes from another desk, alerts, and the breach board."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from sqlalchemy import update
+from sqlalchemy.engine import Engine
+from sqlmodel import col
+from textual.widgets import Input, Static
+
+from deskapp import clock
+from deskapp.cases import Desk, IntakeForm
+from deskapp.domain import RiskFlag, Severity
+from screens.breach_board import BreachBoardScreen
+from screens.case import CaseScreen
+from screens.queue import QueueScreen
+from store.engine import write_session
+from store.models import Complaint
+from tests.screens.conftest import MakeApp, plain, settle, sign_in
+from widgets.queue_list import QueueList
+
+SIZE = (120, 40)
+
+
+def register(desk: Desk, n: int, login: str = "agent") -> list[str]:
+    numbers = []
+    for i in range(n):
+        numbers.append(
+            desk.intake(
+                desk.actor(login),
+                IntakeForm(
+                    phone=f"138{i:08d}",
+                    name=f"王客户{i}",
+                    subject=f"主题 {i}",
+                    description="d",
+                    demand="x",
+                    severity=(Severity.A, Severity.B, Severity.C)[i % 3],
+                    flags=frozenset({RiskFlag.LEGAL}) if i == 1 else frozenset(),
+                ),
+            ).number
+        )
+    return numbers
+
+
+def due_in(engine: Engine, number: str, minutes: float, **extra: object) -> None:
+    when = clock.now() + timedelta(minutes=minutes)
+    with write_session(engine) as s:
+        s.exec(
+            update(Complaint)
+            .where(col(Complaint.number) == number)
+            .values(next_due_at=when, next_warn_at=when - timedelta(minutes=15), **extra)
+        )
+
+
+def lines(app: object) -> list[str]:
+    """The queue's visible lines as text."""
+    queue = app.screen.query_one(QueueList)  # type: ignore[attr-defined]
+    return [
+        "".join(seg.text for seg in queue.render_line(y)).rstrip() for y in range(queue.size.height)
+    ]
+
+
+async def test_queue_orders_by_due_and_shows_each_countdown_state(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    n = register(desk, 5)
+    engine = desk.engine
+    due_in(engine, n[0], 600)  # on track, far: hours and minutes
+    due_in(engine, n[1], 10)  # at risk, in the last hour: mm:ss
+    due_in(engine, n[2], -65)  # breached an hour and 5 minutes ago
+    due_in(engine, n[3], 30, status="pending_customer")  # paused
+    due_in(engine, n[4], 3 * 24 * 60)  # days away
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        shown = [line for line in lines(app) if line]
+        assert [next(x for x in n if x in line) for line in shown] == [n[2], n[1], n[3], n[0], n[4]]
+        assert shown[0].startswith("-1h 05m") and shown[1].startswith("10:00")
+        assert shown[2].startswith("paused") and shown[3].startswith("10h 00m")
+        assert shown[4].startswith("3d 00h")
+        queue = app.screen.query_one(QueueList)
+        looks = [queue._look(i, queue.window.rows[i]).tone.value for i in range(5)]
+        assert looks == ["breached", "at_risk", "paused", "on_track", "on_track"]
+        # A second later only the mm:ss line changes; the far ones keep their text.
+        clock.advance(timedelta(seconds=1))
+        queue.tick(clock.now())  # settle what the last real tick left
+        before = lines(app)
+        clock.advance(timedelta(seconds=1))
+        assert queue.tick(clock.now()) == 1, (before, lines(app))
+        assert lines(app)[1].startswith("09:58")
+        bar = plain(app.screen.query_one("#queue-bar", Static))
+        assert "1 of 5" in bar and "mine" in bar
+
+
+async def test_paging_keys_and_selection_stays_on_its_case(make_app: MakeApp, desk: Desk) -> None:
+    n = register(desk, 30)
+    for k, number in enumerate(n):
+        due_in(desk.engine, number, 60 + k)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot)
+        queue = app.screen.query_one(QueueList)
+        await pilot.press("j", "j", "down")
+        assert queue.selected is not None and queue.selected.number == n[3]
+        await pilot.press("k")
+        assert queue.selected.number == n[2]
+        await pilot.press("pagedown")
+        await settle(pilot)
+        assert queue.cursor > 10
+        await pilot.press("end")
+        await settle(pilot)
+        assert queue.selected is not None and queue.selected.number == n[-1]
+        await pilot.press("home")
+        await pilot.press("j", "j", "j", "j")
+        chosen = queue.selected.number
+        line = queue.cursor - int(queue.scroll_y)
+        # Another desk registers two cases that go above the selection.
+        more = register(desk, 2, login="agent")
+        for number in more:
+            due_in(desk.engine, number, -5)
+        await pilot.pause(1.6)
+        await settle(pilot)
+        assert queue.window.total == 32
+        assert queue.selected is not None and queue.selected.number == chosen
+        assert queue.cursor == 6 and queue.cursor - int(queue.scroll_y) == line
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.number == chosen
+        await pilot.press("escape")
+        await pilot.press("f3")
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_filters_and_search(make_app: MakeApp, desk: Desk) -> None:
+    n = register(desk, 6)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        screen = app.screen
+        assert isinstance(screen, QueueScreen)
+        await pilot.press("slash")
+        box = screen.query_one("#queue-search", Input)
+        assert box.has_focus
+        box.value = "主题 4"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [r.number for r in screen.rows.window.rows] == [n[4]]
+        await pilot.press("x")
+        await settle(pilot)
+        assert screen.rows.window.total == 6
+        await pilot.press("f")
+        await settle(pilot)
+        from textual.widgets import SelectionList
+
+        app.screen.query_one("#filter-severity", SelectionList).select("A")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert {r.severity for r in screen.rows.window.rows} == {"A"}
+        assert screen.rows.window.total == 2
+        assert "A" in plain(screen.query_one("#queue-bar", Static))
+
+
+async def test_masking_per_role_and_views(make_app: MakeApp, desk: Desk) -> None:
+    register(desk, 3)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "supervisor")
+        screen = app.screen
+        assert isinstance(screen, QueueScreen) and screen.view.value == "desk"
+        text = "\n".join(lines(app))
+        assert "王**" in text and "王客户0" not in text
+        await pilot.press("f4")
+        await settle(pilot)
+        assert isinstance(app.screen, BreachBoardScreen)
+        assert app.screen.rows.window.total == 0  # nothing at risk yet
+        clock.advance(timedelta(minutes=50))  # unacknowledged: the 1 h promise warns at 45
+        app.screen.rows.tick(clock.now())
+        await pilot.pause(5.5)  # the board re-reads its states every 5 s
+        await settle(pilot)
+        assert app.screen.rows.window.total == 3
+    agent = make_app()
+    async with agent.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "agent")
+        text = "\n".join(lines(agent))
+        assert "王客户0" in text and "13800000000" not in text
+        assert agent.screen.check_action("breach_board", ()) is not False
+        await pilot.press("f4")
+        assert isinstance(agent.screen, QueueScreen)
+        assert not isinstance(agent.screen, BreachBoardScreen)
+
+
+async def test_alert_when_my_case_breaches(make_app: MakeApp, desk: Desk) -> None:
+    register(desk, 1)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        for _ in range(50):  # the first poll only takes stock
+            await pilot.pause(0.05)
+            if app._watch._last is not None:
+                break
+        clock.advance(timedelta(minutes=46))
+        for _ in range(60):  # polled every 2 s
+            await pilot.pause(0.1)
+            messages = [n.message for n in app._notifications]
+            if any("breached" in m for m in messages):
+                break
+        assert any("has breached" in m for m in messages), messages  # severity A: 30 min
