@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol, TypeVar
+from typing import TypeVar
 
 from sqlmodel import Session, col, select
 
@@ -98,19 +98,10 @@ def cancel_all(rows: Sequence[Milestone]) -> None:
             row.cancelled, row.is_open = True, False
 
 
-class _Row(Protocol):
-    @property
-    def is_open(self) -> bool: ...
-    @property
-    def paused_at(self) -> datetime | None: ...
-    @property
-    def due_at(self) -> datetime: ...
+_M = TypeVar("_M", bound=sla.MilestoneLike)
 
 
-_R = TypeVar("_R", bound=_Row)
-
-
-def head(rows: Iterable[_R]) -> _R | None:
+def head(rows: Iterable[_M]) -> _M | None:
     """The promise the queue sorts a case by: the earliest due among running (open, unpaused)
     milestones; a case whose every promise is paused sorts by its earliest paused one."""
     opened = [r for r in rows if r.is_open]
@@ -140,10 +131,9 @@ NO_HEAD = Head(None, "", "", None)
 def head_columns(
     rows: Iterable[sla.MilestoneLike], warn_fraction: float, calendars: sla.CalendarSet
 ) -> Head:
-    found = head(rows)  # type: ignore[type-var]  # demo rows and store rows both qualify
-    if found is None:
+    m = head(rows)
+    if m is None:
         return NO_HEAD
-    m: sla.MilestoneLike = found
     return Head(m.due_at, m.kind, m.calendar, sla.warn_at(m, warn_fraction, calendars))
 
 
