@@ -15,9 +15,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 
+from deskapp.countdown import head_state
 from store.engine import read_session
 from store.models import Complaint
-from store.queue import PAUSED_STATUS
 
 _RANK = {"on_track": 0, "paused": 0, "at_risk": 1, "breached": 2}
 
@@ -28,17 +28,6 @@ class Alert:
     complaint_id: int
     number: str
     subject: str
-
-
-def state_at(status: str, due: datetime | None, warn: datetime | None, now: datetime) -> str:
-    """The head promise's state, judged like the queue's state filter."""
-    if status == PAUSED_STATUS:
-        return "paused"
-    if due is not None and due <= now:
-        return "breached"
-    if warn is not None and warn <= now:
-        return "at_risk"
-    return "on_track"
 
 
 class MyCasesWatch:
@@ -71,7 +60,7 @@ class MyCasesWatch:
         alerts: list[Alert] = []
         for ident, number, subject, status, due, warn, assignee, owner in rows:
             assert ident is not None
-            state = state_at(status, due, warn, now)
+            state = head_state(status, due, warn, now)
             assigned = assignee == me and owner != me
             current[ident] = (state, assigned)
             if self._last is None:

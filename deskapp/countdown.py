@@ -15,8 +15,7 @@ from enum import StrEnum
 
 from deskapp import sla
 from deskapp.calendar import BUILTIN_24X7
-
-PAUSED_STATUS = "pending_customer"
+from store.queue import PAUSED_STATUS
 
 
 class Tone(StrEnum):
@@ -67,6 +66,18 @@ def span(seconds: float, lang: str) -> str:
     return f"{minutes:02d}:{secs:02d}"
 
 
+def head_state(status: str, due: datetime | None, warn: datetime | None, now: datetime) -> str:
+    """The head promise's state at `now` — on_track, at_risk, breached or paused — judged
+    exactly like the store's state filter (`store.queue`), from the same stored columns."""
+    if status == PAUSED_STATUS:
+        return "paused"
+    if due is not None and due <= now:
+        return "breached"
+    if warn is not None and warn <= now:
+        return "at_risk"
+    return "on_track"
+
+
 def countdown(
     *,
     due_at: datetime | None,
@@ -83,9 +94,10 @@ def countdown(
     if due_at is None:
         return Countdown(Tone.NONE, "—", None)
     now = now.astimezone(UTC)
-    if status == PAUSED_STATUS:
+    state = head_state(status, due_at, warn_at, now)
+    if state == "paused":
         return Countdown(Tone.PAUSED, paused_word, None)
-    if now >= due_at:
+    if state == "breached":
         overdue = (now - due_at).total_seconds()
         return Countdown(Tone.BREACHED, "-" + span(overdue, lang), -overdue)
     if not calendar or calendar == BUILTIN_24X7:
@@ -98,5 +110,5 @@ def countdown(
     text = span(remaining, lang)
     if resumes is not None:
         return Countdown(Tone.AFTER_HOURS, text + "⏸", remaining, resumes)
-    tone = Tone.AT_RISK if warn_at is not None and now >= warn_at else Tone.ON_TRACK
+    tone = Tone.AT_RISK if state == "at_risk" else Tone.ON_TRACK
     return Countdown(tone, text, remaining)
