@@ -7,9 +7,7 @@ same, and it goes live the same way.
 
 from __future__ import annotations
 
-from deskapp.context import DeskContext
 from deskapp.domain import Role
-from deskapp.live_queue import Window
 from screens.queue import QueueScreen
 
 #: Who sees the board (the F4 key is hidden from everyone else).
@@ -19,12 +17,4 @@ BOARD_ROLES = frozenset({Role.SUPERVISOR, Role.EXECUTIVE, Role.ADMIN, Role.DEPT_
 class BreachBoardScreen(QueueScreen):
     fixed_states = frozenset({"at_risk", "breached"})
     title_key = "queue.board_title"
-
-    def __init__(self, ctx: DeskContext) -> None:
-        super().__init__(ctx)
-        self.rows_placeholder = ctx.t("queue.board_none")
-
-    def _show_window(self, window: Window, status: str) -> None:
-        super()._show_window(window, status)
-        if window.total == 0:
-            self.rows.placeholder = self.rows_placeholder
+    empty_key = "queue.board_none"

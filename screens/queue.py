@@ -40,21 +40,9 @@ from deskapp.live_queue import (
 from deskapp.masking import mask_name, mask_phone
 from screens.base import DeskScreen
 from store.queue import QueueFilter, QueueRow
-from widgets.queue_list import Look, QueueList, header_line
+from widgets.queue_list import COLUMNS, Look, QueueList, header_line
 
-COLUMN_KEYS = [
-    "countdown",
-    "number",
-    "severity",
-    "milestone",
-    "customer",
-    "subject",
-    "department",
-    "assignee",
-    "status",
-    "escalation",
-    "flags",
-]
+COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
 
 #: How often the change feed is read, and how often a time-filtered view is re-read.
 POLL_EVERY = 1.0
@@ -87,6 +75,7 @@ class QueueScreen(DeskScreen):
     #: The breach board fixes these; the queue lets the person choose.
     fixed_states: frozenset[str] = frozenset()
     title_key = "queue.title"
+    empty_key = "queue.empty"
 
     def __init__(self, ctx: DeskContext) -> None:
         super().__init__(ctx)
@@ -133,22 +122,7 @@ class QueueScreen(DeskScreen):
 
     def _show_columns(self) -> None:
         width = self.rows.size.width or self.size.width
-        titles = {
-            key: self.ctx.t(f"queue.column.{key}")
-            for key in [
-                "countdown",
-                "number",
-                "severity",
-                "milestone",
-                "customer",
-                "subject",
-                "department",
-                "assignee",
-                "status",
-                "escalation",
-                "flags",
-            ]
-        }
+        titles = {key: self.ctx.t(f"queue.column.{key}") for key in COLUMN_KEYS}
         self.query_one("#queue-columns", Static).update(
             Text(header_line(width, titles), no_wrap=True)
         )
@@ -324,8 +298,7 @@ class QueueScreen(DeskScreen):
         self._status = status
         self.rows.set_window(window)
         if window.total == 0:
-            self.rows.placeholder = self.ctx.t("queue.empty")
-        self._show_columns()
+            self.rows.placeholder = self.ctx.t(self.empty_key)
         self._show_bar()
         self.loaded.set()
 

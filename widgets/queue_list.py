@@ -27,6 +27,7 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from deskapp import clock
 from deskapp.countdown import Tone
 from deskapp.live_queue import EMPTY, Window
 from store.queue import QueueRow
@@ -184,8 +185,6 @@ class QueueList(ScrollView, can_focus=True):
     def _look(self, index: int, row: QueueRow) -> Look:
         look = self._looks.get(index)
         if look is None:
-            from deskapp import clock
-
             look = self._describe(row, self._now or clock.now())
             self._looks[index] = look
         return look
