@@ -174,7 +174,29 @@ def queue_rows(opts: Options) -> list[Row]:
                 rate=False,
             )
         )
+    rows += _wire_rows(opts, sizes)
     return rows
+
+
+def _wire_rows(opts: Options, sizes: tuple[int, ...]) -> list[Row]:
+    """Through a real pty, on the desks `queue_rows` built (their files are in the workdir)."""
+    from benchmarks.bench_queue import desk_path
+    from benchmarks.bench_wire import HOT, bench_wire
+
+    big, small = sizes[-1], sizes[0]
+    w = bench_wire(
+        f"sqlite:///{desk_path(opts.workdir, big)}", f"sqlite:///{desk_path(opts.workdir, small)}"
+    )
+    idle = f"idle bytes/s on the queue, 120x40, {HOT} countdowns in their last hour, {big:,} cases"
+    rss = f"resident memory, queue painted, {big:,} open cases"
+    pairs = [
+        (idle, w.desk_bytes_s, "B/s", "htop in the same pty size", w.htop_bytes_s),
+        (idle, w.desk_bytes_s, "B/s", "bare Textual app showing a clock", w.clock_bytes_s),
+        (rss, w.desk_rss_mb, "MB", "bare Textual app (the clock)", w.bare_rss_mb),
+        (rss, w.desk_rss_mb, "MB", "the clock with the store's libraries", w.libs_rss_mb),
+        (rss, w.desk_rss_mb, "MB", f"the desk with {small:,} open cases", w.small_desk_rss_mb),
+    ]
+    return [Row(*pair, rate=False) for pair in pairs]
 
 
 BENCHES: list[Bench] = [intake_rows, demo_rows, sla_rows, queue_rows]

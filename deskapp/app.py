@@ -124,8 +124,9 @@ class DeskApp(App[None]):
         else:
             self.push_screen(first)
         self._offer_draft()
+        # The first poll takes stock of my cases; it waits one interval so it does not compete
+        # with the queue's first page for the database and the interpreter.
         self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id)
-        self._poll_alerts()
         self.set_interval(ALERT_EVERY, self._poll_alerts)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")

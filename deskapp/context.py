@@ -7,6 +7,7 @@ whole application; the App builds the real one at sign-in.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,28 @@ class DeskContext:
     #: A demo database shows its demo accounts on the sign-in screen.
     demo: bool = False
     scripts: ScriptLibrary = field(default_factory=default_library)
+    _names: dict[int, str] | None = field(default=None, repr=False)
+    _departments: dict[int, str] | None = field(default=None, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def staff_names(self) -> dict[int, str]:
+        """Display names by staff id, read once per session: every list that shows who is
+        assigned needs them, and reading them per screen put a query before each first paint.
+        Call from a worker thread (the first call reads the database)."""
+        with self._lock:
+            if self._names is None:
+                self._names = self.desk.staff_names()
+            return self._names
+
+    def department_names(self) -> dict[int, str]:
+        """Department names by id in the desk's language, read once per session."""
+        with self._lock:
+            if self._departments is None:
+                zh = self.lang == "zh"
+                self._departments = {
+                    d.id: (d.name if zh else d.name_en or d.name) for d in self.desk.departments()
+                }
+            return self._departments
 
     def t(self, key: str, **values: Any) -> str:
         """The UI string `key` in the desk's language."""

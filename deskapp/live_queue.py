@@ -73,6 +73,9 @@ class Window:
     start: int
     rows: tuple[QueueRow, ...]
     total: int
+    #: False while `total` is only the rows read so far: the first page is shown before the
+    #: queue is counted, because counting a million open cases takes longer than painting.
+    counted: bool = True
 
     @property
     def end(self) -> int:
@@ -115,11 +118,21 @@ class QueueReader:
         return bool(self.filter.states)
 
     def top(self, now: datetime, size: int | None = None) -> Window:
+        return self.count(self.first(now, size), now)
+
+    def first(self, now: datetime, size: int | None = None) -> Window:
+        """The first page alone, uncounted unless it is the whole queue (see `Window.counted`)."""
         size = size or self.page
         with read_session(self.engine) as s:
             rows = q.page_after(s, self.filter, None, size, now=now)
-            total = len(rows) if len(rows) < size else q.count_open(s, self.filter, now=now)
-        return Window(0, tuple(rows), total)
+        return Window(0, tuple(rows), len(rows), counted=len(rows) < size)
+
+    def count(self, window: Window, now: datetime) -> Window:
+        if window.counted:
+            return window
+        with read_session(self.engine) as s:
+            total = q.count_open(s, self.filter, now=now)
+        return replace(window, total=max(total, window.end), counted=True)
 
     def bottom(self, now: datetime, size: int | None = None) -> Window:
         size = size or self.page

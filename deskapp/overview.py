@@ -1,7 +1,10 @@
 """Counts for the header: my open cases, and how many of them are at risk or breached.
 
-"Mine" means the cases I own as first owner or that are assigned to me. A case counts once, by
-its worst running milestone; paused milestones count for neither.
+"Mine" means the cases I own as first owner or that are assigned to me. A case is judged by its
+head promise (the next milestone to break), exactly as the queue and the breach board show it,
+so "3 at risk" in the header is the 3 rows the queue shows as at risk. The counts are one read
+on the queue's columns: loading every milestone of my cases took 1.5 s for a person owning
+100,000 cases.
 """
 
 from __future__ import annotations
@@ -10,12 +13,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy.engine import Engine
-from sqlmodel import col, or_, select
+from sqlmodel import select
 
-from deskapp import sla
-from deskapp.domain import MilestoneState
 from store.engine import read_session
-from store.models import CaseEvent, Complaint, Milestone
+from store.models import CaseEvent
+from store.queue import QueueFilter, state_counts
 
 
 @dataclass(frozen=True)
@@ -25,34 +27,12 @@ class MyCounts:
     breached: int
 
 
-def my_counts(
-    engine: Engine,
-    staff_id: int,
-    now: datetime,
-    calendars: sla.CalendarSet,
-    warn_fraction: float,
-) -> MyCounts:
-    mine = or_(col(Complaint.first_owner_id) == staff_id, col(Complaint.assignee_id) == staff_id)
+def my_counts(engine: Engine, staff_id: int, now: datetime) -> MyCounts:
     with read_session(engine) as s:
-        case_ids = set(s.exec(select(Complaint.id).where(col(Complaint.is_open), mine)).all())
-        rows = s.exec(
-            select(Milestone)
-            .join(Complaint, col(Complaint.id) == col(Milestone.complaint_id))
-            .where(col(Complaint.is_open), mine, col(Milestone.is_open))
-        ).all()
-    worst: dict[int, MilestoneState] = {}
-    for row in rows:
-        state = sla.standing(row, now, calendars, warn_fraction).state
-        if state is MilestoneState.BREACHED or (
-            state is MilestoneState.AT_RISK and worst.get(row.complaint_id) is None
-        ):
-            worst[row.complaint_id] = state
-    states = list(worst.values())
-    return MyCounts(
-        open=len(case_ids),
-        at_risk=states.count(MilestoneState.AT_RISK),
-        breached=states.count(MilestoneState.BREACHED),
-    )
+        total, at_risk, breached = state_counts(
+            s, QueueFilter(owner_or_assignee_id=staff_id), now=now
+        )
+    return MyCounts(open=total, at_risk=at_risk, breached=breached)
 
 
 DEMO_EVENT = "demo_generated"

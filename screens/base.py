@@ -73,9 +73,7 @@ class DeskScreen(Screen[None]):
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def _load_counts(self, now: datetime) -> None:
         desk = self.ctx.desk
-        counts = my_counts(
-            desk.engine, self.ctx.me.staff_id, now, desk.calendars, desk.policy.warn_fraction
-        )
+        counts = my_counts(desk.engine, self.ctx.me.staff_id, now)
         if not get_current_worker().is_cancelled:
             shown = Counts(counts.open, counts.at_risk, counts.breached)
             self.app.call_from_thread(self._show_counts, shown)

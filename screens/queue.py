@@ -39,7 +39,8 @@ from deskapp.live_queue import (
 )
 from deskapp.masking import mask_name, mask_phone
 from screens.base import DeskScreen
-from store.queue import QueueFilter, QueueRow
+from store.engine import read_session
+from store.queue import QueueFilter, QueueRow, tally_by_department
 from widgets.queue_list import COLUMNS, Look, QueueList, header_line
 
 COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
@@ -60,6 +61,7 @@ class _Request:
 class QueueScreen(DeskScreen):
     DEFAULT_CSS = """
     QueueScreen #queue-bar { height: 1; padding: 0 1; background: $boost; }
+    QueueScreen #queue-tally { height: 1; padding: 0 1; color: $error; }
     QueueScreen #queue-columns { height: 1; text-style: bold; color: $text-muted; }
     QueueScreen #queue-detail { height: 1; padding: 0 1; color: $text-muted; }
     QueueScreen #queue-search { dock: bottom; display: none; }
@@ -76,6 +78,8 @@ class QueueScreen(DeskScreen):
     fixed_states: frozenset[str] = frozenset()
     title_key = "queue.title"
     empty_key = "queue.empty"
+    #: A line counting at-risk and breached cases per department (the breach board's).
+    show_tally = False
 
     def __init__(self, ctx: DeskContext) -> None:
         super().__init__(ctx)
@@ -96,6 +100,8 @@ class QueueScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("", id="queue-bar", markup=False)
+        if self.show_tally:
+            yield Static("", id="queue-tally", markup=False)
         yield Static("", id="queue-columns", markup=False)
         yield QueueList(self._describe, id="queue")
         yield Static("", id="queue-detail", markup=False)
@@ -198,9 +204,11 @@ class QueueScreen(DeskScreen):
         parts = [t(self.title_key)]
         if not self.fixed_states:
             parts.append(t("queue.view_label", view=t(f"queue.view.{self.view.value}")))
-        parts.append(
-            t("queue.count", shown=min(window.total, self.rows.cursor + 1), total=window.total)
-        )
+        shown = min(window.total, self.rows.cursor + 1)
+        if window.counted:
+            parts.append(t("queue.count", shown=shown, total=window.total))
+        else:
+            parts.append(t("queue.counting", shown=shown, total=window.total))
         chosen = _describe_filter(self.ctx, self.filter, self.fixed_states)
         parts.append(t("queue.filters", list=chosen) if chosen else t("queue.no_filters"))
         if self.filter.search:
@@ -302,6 +310,22 @@ class QueueScreen(DeskScreen):
         self._show_bar()
         self.loaded.set()
 
+    def _show_tally(self, tally: dict[int | None, tuple[int, int]]) -> None:
+        """Worst department first: most breached, then most at risk."""
+        t = self.ctx.t
+        worst = sorted(tally.items(), key=lambda item: (-item[1][1], -item[1][0]))
+        parts = [
+            t(
+                "queue.board_dept",
+                name=self._depts.get(dept or 0) or t("queue.board_undispatched"),
+                breached=late,
+                at_risk=risk,
+            )
+            for dept, (risk, late) in worst
+        ]
+        line = t("queue.board_depts", list=" · ".join(parts)) if parts else ""
+        self.query_one("#queue-tally", Static).update(Text(line, no_wrap=True, overflow="ellipsis"))
+
     def _show_status(self, status: str) -> None:
         if status != self._status:
             self._status = status
@@ -324,11 +348,8 @@ class QueueScreen(DeskScreen):
         while not self._stop.is_set():
             try:
                 if feed is None:
-                    self._names = desk.staff_names()
-                    self._depts = {
-                        d.id: (d.name if self.ctx.lang == "zh" else d.name_en or d.name)
-                        for d in desk.departments()
-                    }
+                    self._names = self.ctx.staff_names()
+                    self._depts = self.ctx.department_names()
                     feed = ChangeFeed(desk.engine)
                     listener = listen(desk.engine, lambda: self._ask(_Request("notify")))
                 requests = self._drain()
@@ -337,7 +358,7 @@ class QueueScreen(DeskScreen):
                 for request in requests:
                     if request.kind == "filter" and request.filter is not None:
                         reader = QueueReader(desk.engine, request.filter)
-                        window = reader.top(now)
+                        window = reader.first(now)
                     elif reader is not None and request.kind == "rows":
                         window = reader.around(window, request.lo, request.hi, now)
                 if reader is not None:
@@ -349,6 +370,13 @@ class QueueScreen(DeskScreen):
                         last_reload = time.monotonic()
                 if window is not before or self._status:
                     self.app.call_from_thread(self._show_window, window, "")
+                if reader is not None and not window.counted:
+                    window = reader.count(window, now)
+                    self.app.call_from_thread(self._show_window, window, "")
+                if reader is not None and self.show_tally and window is not before:
+                    with read_session(desk.engine) as s:
+                        tally = tally_by_department(s, reader.filter, now=now)
+                    self.app.call_from_thread(self._show_tally, tally)
                 if self._requests.empty():
                     self.idle.set()
             except Exception as exc:  # locked, gone, timed out: keep the last rows, say so

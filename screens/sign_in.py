@@ -83,6 +83,10 @@ class SignInScreen(Screen[None]):
     def _check(self, user: str, password: str) -> None:
         try:
             staff = sign_in(self.ctx.desk.engine, user, password)
+            # Every list shows names; read them here, where nothing else is going on, so the
+            # queue's first page is not queued behind them.
+            self.ctx.staff_names()
+            self.ctx.department_names()
         except AccountLocked as exc:
             self.app.call_from_thread(
                 self._failed, self.ctx.t("signin.locked", minutes=exc.minutes)

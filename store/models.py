@@ -62,6 +62,8 @@ class Complaint(SQLModel, table=True):
     __table_args__ = (
         # The live queue: open cases ordered by the next promise to break.
         sa.Index("ix_complaint_open_next_due", "is_open", "next_due_at"),
+        # Alerts: the cases that turned at risk since the last poll.
+        sa.Index("ix_complaint_open_next_warn", "is_open", "next_warn_at"),
         sa.Index("ix_complaint_dept_open", "primary_dept_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_assignee_open", "assignee_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_owner_open", "first_owner_id", "is_open", "next_due_at"),

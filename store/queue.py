@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, literal, or_, true
+from sqlalchemy import ColumnElement, and_, case, false, literal, or_, true
 from sqlmodel import Session, col, func, select
 
 from store.models import Complaint, Customer
@@ -147,7 +147,14 @@ def _search(text: str) -> ColumnElement[bool]:
 def _conditions(flt: QueueFilter, now: datetime | None = None) -> list[ColumnElement[bool]]:
     """The view's predicates. Department and assignee are equality prefixes of their indexes,
     which is what lets the planner pick those indexes over the desk-wide one."""
-    where: list[ColumnElement[bool]] = [col(Complaint.is_open) == true()]
+    is_open: ColumnElement[bool] = col(Complaint.is_open) == true()
+    if flt.owner_or_assignee_id is not None:
+        # "Mine" is an OR over two indexes. Left a plain column, `is_open` lets SQLite walk the
+        # desk-wide index instead and visit every open case: 1.5 s for a person with no cases
+        # on a million-case desk. Wrapped, it leaves the planner the two-index OR (the person's
+        # cases, then a sort): well under 0.1 s even for 237,000 cases of one owner.
+        is_open = func.coalesce(col(Complaint.is_open), false()) == true()
+    where: list[ColumnElement[bool]] = [is_open]
     if flt.department_id is not None:
         where.append(col(Complaint.primary_dept_id) == flt.department_id)
     if flt.assignee_id is not None:
@@ -272,6 +279,42 @@ def count_open(session: Session, flt: QueueFilter, *, now: datetime | None = Non
         return int(session.exec(_joined_count(where)).one())
     stmt = select(func.count()).select_from(Complaint).where(*where)
     return int(session.exec(stmt).one())
+
+
+def _risk_sums(now: datetime) -> tuple[Any, Any]:
+    return (
+        func.sum(case((_state("at_risk", now), 1), else_=0)),
+        func.sum(case((_state("breached", now), 1), else_=0)),
+    )
+
+
+def _counted(flt: QueueFilter, now: datetime, *columns: Any) -> Any:
+    stmt = select(*columns).select_from(Complaint)
+    if flt.search.strip():
+        stmt = stmt.join(Customer, col(Customer.id) == col(Complaint.customer_id))
+    return stmt.where(*_conditions(flt, now))
+
+
+def state_counts(session: Session, flt: QueueFilter, *, now: datetime) -> tuple[int, int, int]:
+    """(open, at risk, breached) in the view, judged by each case's head promise as the queue
+    shows it: the header's counts, in one read."""
+    stmt = _counted(flt, now, func.count(), *_risk_sums(now))
+    total, risk, late = session.exec(stmt).one()
+    return int(total), int(risk or 0), int(late or 0)
+
+
+def tally_by_department(
+    session: Session, flt: QueueFilter, *, now: datetime
+) -> dict[int | None, tuple[int, int]]:
+    """(at risk, breached) per primary department (None: not yet dispatched) within the view,
+    for the breach board's tally line. One grouped read, on change only, like `count_open`."""
+    dept = col(Complaint.primary_dept_id)
+    stmt = _counted(flt, now, dept, *_risk_sums(now)).group_by(dept)
+    return {
+        ident: (int(risk or 0), int(late or 0))
+        for ident, risk, late in session.exec(stmt).all()
+        if risk or late
+    }
 
 
 def _before(key: QueueKey) -> ColumnElement[bool]:

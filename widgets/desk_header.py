@@ -33,6 +33,7 @@ class DeskHeader(Horizontal):
     def __init__(self, title: str) -> None:
         super().__init__()
         self._title = title
+        self._shown: dict[str, Text] = {}
 
     def compose(self) -> ComposeResult:
         yield Static(Text(self._title), id="header-title")
@@ -41,7 +42,7 @@ class DeskHeader(Horizontal):
         yield Static(Text(""), id="header-time")
 
     def show_person(self, text: str) -> None:
-        self.query_one("#header-who", Static).update(Text(text, overflow="ellipsis"))
+        self._show("header-who", Text(text, overflow="ellipsis"))
 
     def show_counts(self, labels: tuple[str, str, str], counts: Counts) -> None:
         text = Text()
@@ -50,7 +51,16 @@ class DeskHeader(Horizontal):
         text.append(labels[1], style="bold yellow" if counts.at_risk else "")
         text.append("  ")
         text.append(labels[2], style="bold red" if counts.breached else "")
-        self.query_one("#header-counts", Static).update(text)
+        self._show("header-counts", text)
 
     def show_time(self, text: str) -> None:
-        self.query_one("#header-time", Static).update(Text(text))
+        self._show("header-time", Text(text))
+
+    def _show(self, part: str, text: Text) -> None:
+        """Update a part only when what it says changed: an update of an auto-width part
+        lays the screen out again, and over SSH an unchanged count every 10 s would cost a
+        redraw of the whole screen's edges."""
+        if part in self._shown and self._shown[part] == text:
+            return
+        self._shown[part] = text
+        self.query_one(f"#{part}", Static).update(text)

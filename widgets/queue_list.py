@@ -22,7 +22,7 @@ from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -85,7 +85,7 @@ Describe = Callable[[QueueRow, datetime], Look]
 
 class QueueList(ScrollView, can_focus=True):
     DEFAULT_CSS = """
-    QueueList { height: 1fr; scrollbar-size-vertical: 1; }
+    QueueList { height: 1fr; scrollbar-size-vertical: 1; overflow-x: hidden; }
     QueueList > .queue-list--on_track { color: $success; }
     QueueList > .queue-list--at_risk { color: $warning; text-style: bold; }
     QueueList > .queue-list--breached { color: $error; text-style: bold; }
@@ -151,7 +151,7 @@ class QueueList(ScrollView, can_focus=True):
         old_line = self.cursor - int(self.scroll_y)
         self.window = window
         self._asked = None
-        self.virtual_size = Size(self.size.width, window.total)
+        self.virtual_size = Size(0, window.total)
         index = window.index_of(self._selected_id) if self._selected_id is not None else None
         if index is not None:
             self.cursor = index
@@ -170,14 +170,32 @@ class QueueList(ScrollView, can_focus=True):
         self._now = now
         self._looks.clear()
         top = int(self.scroll_y)
+        columns = _spans(self.size.width)
         changed = 0
         for y in range(self.size.height):
             index = top + y
             row = self.window.row_at(index)
             look = self._look(index, row) if row is not None else None
-            if look is not None and self._painted.get(y) != look:
-                self.refresh_line(y)
-                changed += 1
+            painted = self._painted.get(y)
+            if look is None or painted == look:
+                continue
+            changed += 1
+            if painted is None or painted.severity != look.severity:
+                self._refresh_screen_line(y)
+                continue
+            # Only the cells whose text (or, for the countdown, colour) changed: a countdown in
+            # its last hour then costs a few bytes a second on the wire, not a whole line.
+            was = dict(painted.cells)
+            for key, text in look.cells:
+                if key not in columns:
+                    continue
+                before = was.get(key, "")
+                x, width = columns[key]
+                if key == "countdown" and painted.tone != look.tone:
+                    self.refresh(Region(x, y, width, 1))  # new colour: the whole cell
+                elif before != text:
+                    x, width = _changed_span(before, text, x, width)
+                    self.refresh(Region(x, y, width, 1))
         return changed
 
     # -- drawing ------------------------------------------------------------------------------
@@ -242,6 +260,11 @@ class QueueList(ScrollView, can_focus=True):
             segments.append(Segment(" " * (width - used), base))
         return Strip(segments, width).crop(0, width)
 
+    def _refresh_screen_line(self, y: int) -> None:
+        """Repaint line `y` of the widget (ScrollView.refresh_line takes a line of the virtual
+        canvas instead, which is off screen once the list is scrolled)."""
+        self.refresh(Region(0, y, self.size.width, 1))
+
     def _ask(self) -> None:
         top = int(self.scroll_y)
         wanted = (max(0, top - self.size.height), top + 2 * self.size.height)
@@ -250,7 +273,7 @@ class QueueList(ScrollView, can_focus=True):
             self.post_message(self.NeedRows(*wanted))
 
     def on_resize(self) -> None:
-        self.virtual_size = Size(self.size.width, self.window.total)
+        self.virtual_size = Size(0, self.window.total)
         self._painted.clear()
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
@@ -271,9 +294,9 @@ class QueueList(ScrollView, can_focus=True):
             return
         index = max(0, min(self.window.total - 1, index))
         if index != self.cursor:
-            self.refresh_line(self.cursor - int(self.scroll_y))
+            self._refresh_screen_line(self.cursor - int(self.scroll_y))
             self.cursor = index
-            self.refresh_line(self.cursor - int(self.scroll_y))
+            self._refresh_screen_line(self.cursor - int(self.scroll_y))
         self._keep_cursor_visible()
         self._announce()
 
@@ -317,6 +340,31 @@ class QueueList(ScrollView, can_focus=True):
         row = self.selected
         if row is not None:
             self.post_message(self.Opened(row))
+
+
+def _spans(width: int) -> dict[str, tuple[int, int]]:
+    """Each shown column's x offset and width at `width`."""
+    spans: dict[str, tuple[int, int]] = {}
+    x = 0
+    for key, cells in layout(width):
+        spans[key] = (x, cells)
+        x += cells + 1
+    return spans
+
+
+def _changed_span(before: str, after: str, x: int, width: int) -> tuple[int, int]:
+    """The part of a cell that differs ("19:31" → "19:30": the last character). Textual writes
+    the box around all of a frame's changes, cut at segment ends, so in practice a tick writes
+    each countdown's text without its padding. Narrowed only for single-width text, where
+    characters and cells line up."""
+    if not (before.isascii() and after.isascii()):
+        return x, width
+    before, after = before.ljust(width)[:width], after.ljust(width)[:width]
+    first = next((n for n in range(width) if before[n] != after[n]), width)
+    last = next((n for n in range(width - 1, -1, -1) if before[n] != after[n]), -1)
+    if last < first:
+        return x, width
+    return x + first, last - first + 1
 
 
 def header_line(width: int, titles: dict[str, str]) -> str:

@@ -184,3 +184,20 @@ def test_views_and_masking_follow_the_role(
     )
     assert mask_phone("13800138000") == "138****8000" and mask_phone("123") == "***"
     assert mask_name("王小明") == "王**" and mask_name("Lily Chen") == "L*** C***"
+
+
+def test_the_first_page_is_shown_before_the_queue_is_counted(
+    engine: Engine, cases: list[int]
+) -> None:
+    """Counting a million open cases takes longer than painting a page: `first` reads the page
+    alone and says the total is not known yet; `count` fills it in without moving the rows."""
+    r = reader(engine)
+    now = clock.now()
+    first = r.first(now)
+    assert not first.counted and first.total == 8 and len(first.rows) == 8
+    counted = r.count(first, now)
+    assert counted.counted and counted.rows == first.rows
+    check(counted, engine)
+    assert r.count(counted, now) is counted
+    few = reader(engine, QueueFilter(search="nothing matches this")).first(now)
+    assert few.counted and few.total == 0  # a short first page is the whole queue

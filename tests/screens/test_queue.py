@@ -8,6 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
+from textual.geometry import Region
 from textual.widgets import Input, Static
 
 from deskapp import clock
@@ -19,7 +20,7 @@ from screens.queue import QueueScreen
 from store.engine import write_session
 from store.models import Complaint
 from tests.screens.conftest import MakeApp, plain, settle, sign_in
-from widgets.queue_list import QueueList
+from widgets.queue_list import COLUMNS, QueueList
 
 SIZE = (120, 40)
 
@@ -134,6 +135,57 @@ async def test_paging_keys_and_selection_stays_on_its_case(make_app: MakeApp, de
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_a_tick_repaints_only_changed_countdown_cells_even_when_scrolled(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    """The terminal is sent only the cells that changed: a tick asks for the countdown cell of
+    the lines in their last hour, at their place on screen (not in the virtual canvas), and the
+    moving cursor repaints its two lines on screen after a page down."""
+    n = register(desk, 40)
+    for k, number in enumerate(n):  # 20 long overdue, then 4 in their last hour, then far ones
+        due_in(desk.engine, number, -120.5 - k if k < 20 else 30 + k if k < 24 else 600.5 + k)
+    app = make_app()
+    async with app.run_test(size=(80, 24)) as pilot:
+        await sign_in(pilot)
+        queue = app.screen.query_one(QueueList)
+        await pilot.press("pagedown")
+        await settle(pilot)
+        top = int(queue.scroll_y)
+        assert top > 0
+        lines(app)  # what is on screen is painted
+        asked: list[Region] = []
+        real = queue.refresh
+
+        def spy(*regions: Region, **kw: bool) -> QueueList:
+            asked.extend(regions)
+            return real(*regions, **kw)
+
+        queue.refresh = spy  # type: ignore[method-assign]
+        clock.advance(timedelta(seconds=1))
+        assert queue.tick(clock.now()) == 4
+        width = dict(COLUMNS)["countdown"]
+        rows = sorted(r.y for r in asked)
+        # "50:00" becomes "49:59" and "51:00" "50:59": only the characters that changed, inside
+        # the countdown cell.
+        spans = [(r.x, r.width, r.height) for r in sorted(asked, key=lambda r: r.y)]
+        assert spans == [(0, 5, 1), (1, 4, 1), (1, 4, 1), (1, 4, 1)], asked
+        assert width == 9
+        assert rows == [queue.window.index_of(_id(desk, n[k])) - top for k in range(20, 24)]
+        asked.clear()
+        await pilot.press("j")
+        assert sorted(r.y for r in asked) == [
+            queue.cursor - 1 - top,
+            queue.cursor - top,
+        ]
+        assert all(0 <= r.y < queue.size.height and r.width == queue.size.width for r in asked)
+
+
+def _id(desk: Desk, number: str) -> int:
+    complaint, _, _ = desk.case(number)
+    assert complaint.id is not None
+    return complaint.id
+
+
 async def test_filters_and_search(make_app: MakeApp, desk: Desk) -> None:
     n = register(desk, 6)
     app = make_app()
@@ -164,7 +216,12 @@ async def test_filters_and_search(make_app: MakeApp, desk: Desk) -> None:
 
 
 async def test_masking_per_role_and_views(make_app: MakeApp, desk: Desk) -> None:
-    register(desk, 3)
+    n = register(desk, 3)
+    dept = desk.departments()[0]
+    with write_session(desk.engine) as s:  # the severity C case is with a department already
+        s.exec(
+            update(Complaint).where(col(Complaint.number) == n[2]).values(primary_dept_id=dept.id)
+        )
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "supervisor")
@@ -181,6 +238,12 @@ async def test_masking_per_role_and_views(make_app: MakeApp, desk: Desk) -> None
         await pilot.pause(5.5)  # the board re-reads its states every 5 s
         await settle(pilot)
         assert app.screen.rows.window.total == 3
+        # Severity A promised acknowledgement in 30 minutes: breached; B and C are at risk.
+        tally = plain(app.screen.query_one("#queue-tally", Static))
+        assert tally == (
+            f"By department: Not dispatched 1 breached, 1 at risk · {dept.name_en} 0 breached,"
+            " 1 at risk"
+        ), tally
     agent = make_app()
     async with agent.run_test(size=SIZE) as pilot:
         await sign_in(pilot, "agent")
@@ -197,9 +260,9 @@ async def test_alert_when_my_case_breaches(make_app: MakeApp, desk: Desk) -> Non
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
-        for _ in range(50):  # the first poll only takes stock
+        for _ in range(100):  # the first poll, one interval after sign-in, only takes stock
             await pilot.pause(0.05)
-            if app._watch._last is not None:
+            if app._watch._known is not None:
                 break
         clock.advance(timedelta(minutes=46))
         for _ in range(60):  # polled every 2 s
