@@ -26,11 +26,13 @@ from deskapp.scripts import ScriptLibrary, default_library
 from screens.base import catalog_key
 from screens.breach_board import BOARD_ROLES, BreachBoardScreen
 from screens.case import CaseScreen
+from screens.dialogs.case_action import CaseActionDialog
 from screens.dialogs.confirm import ConfirmDialog
 from screens.dialogs.queue_filter import QueueFilterDialog
 from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.help import HelpScreen
+from screens.inbox import InboxScreen
 from screens.intake import DRAFT_KIND, IntakeScreen
 from screens.palette import DeskCommands
 from screens.queue import QueueScreen
@@ -59,6 +61,7 @@ class DeskApp(App[None]):
         Binding("f2", "new_complaint", "New complaint", id="app.new_complaint"),
         Binding("f3", "queue", "Queue", id="app.queue"),
         Binding("f4", "breach_board", "Breaches", id="app.breach_board"),
+        Binding("f7", "inbox", "Inbox", id="app.inbox"),
         Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -195,7 +198,7 @@ class DeskApp(App[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Desk actions appear (in the key bar and help) only once somebody is signed in; the
         breach board only for the roles that watch it."""
-        if action in ("new_complaint", "queue", "breach_board") and self.ctx.actor is None:
+        if action in ("new_complaint", "queue", "breach_board", "inbox") and self.ctx.actor is None:
             return False
         if action == "breach_board":
             return bool(self.ctx.me.roles & BOARD_ROLES)
@@ -218,6 +221,10 @@ class DeskApp(App[None]):
                     self.pop_screen()
                 return
         self.push_screen(kind(self.ctx))
+
+    def action_inbox(self) -> None:
+        if self.ctx.actor is not None and not isinstance(self.screen, InboxScreen):
+            self.push_screen(InboxScreen(self.ctx))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -257,6 +264,8 @@ KEYED: tuple[type, ...] = (
     ReadBackScreen,
     RegisteredScreen,
     CaseScreen,
+    CaseActionDialog,
+    InboxScreen,
     HelpScreen,
     ConfirmDialog,
 )

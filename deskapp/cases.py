@@ -1,24 +1,27 @@
 """The use cases: the only code that writes complaints.
 
 Each public method is one transaction: it loads the case, checks the version the caller saw
-(optimistic locking), asks `deskapp.workflow` whether the action is allowed, changes the row and
-its milestones, and appends one hash-chained event with the before/after of every changed field.
-Screens call these from workers and show the `DeskError` they raise.
+(optimistic locking), asks `deskapp.workflow` (and through it `deskapp.permissions`) whether the
+action is allowed, changes the row and its milestones, appends one hash-chained event with the
+before/after of every changed field, and leaves the notifications the step calls for. Screens
+call these from workers and show the `DeskError` they raise.
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NamedTuple
 
+from sqlalchemy import select as sa_select
+from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, func, select
 
-from deskapp import audit, clock, numbering, sla, workflow
+from deskapp import audit, clock, numbering, permissions, sla, workflow
 from deskapp import milestones as ms
 from deskapp.config import Settings, load_settings
 from deskapp.domain import (
@@ -28,8 +31,10 @@ from deskapp.domain import (
     ClaimType,
     CustomerTier,
     MilestoneKind,
+    RemedyType,
     RiskFlag,
     Role,
+    RootCause,
     Severity,
     Status,
     format_flags,
@@ -37,7 +42,7 @@ from deskapp.domain import (
     parse_roles,
 )
 from deskapp.errors import Change, ConflictError, InvalidInput, NotFound, PermissionDenied
-from deskapp.validation import check_fields
+from deskapp.validation import check_fields, check_length
 from store.engine import read_session, write_session
 from store.models import (
     CaseEvent,
@@ -46,6 +51,8 @@ from store.models import (
     Customer,
     Department,
     Milestone,
+    Note,
+    Notification,
     Staff,
 )
 
@@ -61,7 +68,9 @@ TRACKED = (
     "escalation_level",
     "reject_reason",
     "root_cause",
+    "root_cause_category",
     "remedy",
+    "remedy_types",
     "compensation_amount",
     "plan_proposed_by_id",
     "legal_cleared",
@@ -190,6 +199,45 @@ class DepartmentInfo:
     name_en: str
 
 
+class Contact(NamedTuple):
+    """A customer's contact details unmasked, as `Desk.reveal_contact` hands them out."""
+
+    name: str
+    phone: str
+
+
+@dataclass(frozen=True)
+class SavedNote:
+    note_id: int
+    at: datetime
+    #: The case's version after the note: the writer's next `expected_version`.
+    version: int
+
+
+#: Notification kinds: the notice to a department that receives a case, and the step notice to
+#: the case's first owner, who stays accountable for it until closure (首问负责).
+DISPATCH_NOTICE = "dispatch_notice"
+CASE_STEP = "case_step"
+#: The actions that hand a case to a department.
+HANDOVERS = frozenset({"dispatch", "transfer"})
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    kind: str
+    #: The case's number and subject ("" for a notification about no case).
+    number: str
+    subject: str
+    #: The step it tells of (a workflow action) and who took it; "" when it names no event.
+    step: str
+    by: str
+    at: datetime
+    message: str
+    level: int
+    read_at: datetime | None
+
+
 def case_facts(c: Complaint) -> workflow.CaseFacts:
     return workflow.CaseFacts(
         status=Status(c.status),
@@ -205,6 +253,18 @@ def case_facts(c: Complaint) -> workflow.CaseFacts:
         departments_left=frozenset(int(x) for x in c.departments_left.split()),
         resume_status=Status(c.resume_status) if c.resume_status else None,
     )
+
+
+def department_contact(s: Session, department_id: int) -> Staff | None:
+    """Who receives a department's notices: its liaison, else its manager (active ones only)."""
+    dept = s.get(Department, department_id)
+    if dept is None:
+        return None
+    for staff_id in (dept.liaison_id, dept.manager_id):
+        staff = s.get(Staff, staff_id) if staff_id is not None else None
+        if staff is not None and staff.active:
+            return staff
+    return None
 
 
 def _snapshot(c: Complaint) -> dict[str, Any]:
@@ -260,9 +320,7 @@ class Desk:
         problems = check_fields(form.text_fields())
         if problems:
             raise InvalidInput(problems)
-        workflow_roles = {Role.AGENT, Role.SUPERVISOR}
-        if not actor.roles & workflow_roles:
-            raise PermissionDenied("registering a complaint needs the agent or supervisor role")
+        permissions.check("intake", actor.facts(), None)
         now = clock.now()
         with write_session(self.engine) as s:
             customer = self._customer_for(s, form, now)
@@ -441,9 +499,7 @@ class Desk:
         saw; None skips the check (only for automated steps that reread the case)."""
         now = clock.now()
         with write_session(self.engine) as s:
-            c = self._load_locked(s, number)
-            if expected_version is not None and c.version != expected_version:
-                raise self._conflict(s, c, expected_version)
+            c = self._load_for_change(s, number, expected_version)
             facts = case_facts(c)
             t = workflow.check(action, facts, actor.facts(), params, self.rules)
             before = _snapshot(c)
@@ -467,22 +523,214 @@ class Desk:
             ms.set_head(c, rows, self.policy, self.calendars)
             for row in rows:
                 s.add(row)
-            c.version += 1
-            c.updated_at, c.updated_by_id = now, actor.staff_id
-            s.add(c)
             payload: dict[str, Any] = {
-                "version": c.version,
                 "changes": _diff(before, _snapshot(c)),
                 **({"met": met} if met else {}),
                 **({"reason": params["reason"]} if params.get("reason") else {}),
                 **extra,
             }
-            audit.append(
-                s, kind=action, actor_id=actor.staff_id, complaint_id=c.id, payload=payload, at=now
-            )
+            event = self._record_change(s, c, actor, action, payload, now)
+            self._notify(s, c, action, actor, event, str(params.get("reason") or ""), now)
             s.flush()
             s.refresh(c)
             return c
+
+    def _load_for_change(self, s: Session, number: str, expected_version: int | None) -> Complaint:
+        """The case locked for writing, refused if someone saved it after the caller read it."""
+        c = self._load_locked(s, number)
+        if expected_version is not None and c.version != expected_version:
+            raise self._conflict(s, c, expected_version)
+        return c
+
+    def _record_change(
+        self,
+        s: Session,
+        c: Complaint,
+        actor: Actor,
+        kind: str,
+        payload: dict[str, Any],
+        now: datetime,
+    ) -> CaseEvent:
+        """Count a new version of the case and record the event that made it. The version in
+        the payload is what names this event in a later writer's conflict message."""
+        c.version += 1
+        c.updated_at, c.updated_by_id = now, actor.staff_id
+        s.add(c)
+        return audit.append(
+            s,
+            kind=kind,
+            actor_id=actor.staff_id,
+            complaint_id=c.id,
+            payload={"version": c.version, **payload},
+            at=now,
+        )
+
+    def _notify(
+        self,
+        s: Session,
+        c: Complaint,
+        action: str,
+        actor: Actor,
+        event: CaseEvent,
+        message: str,
+        now: datetime,
+    ) -> None:
+        """The receiving department's liaison gets the dispatch notice; the first owner hears of
+        every step someone else takes. Nobody is told of their own step, nobody twice."""
+        recipients: dict[int, str] = {}
+        if action in HANDOVERS and c.primary_dept_id is not None:
+            contact = department_contact(s, c.primary_dept_id)
+            if contact is not None and contact.id is not None:
+                recipients[contact.id] = DISPATCH_NOTICE
+        recipients.setdefault(c.first_owner_id, CASE_STEP)
+        for recipient, kind in recipients.items():
+            if recipient == actor.staff_id:
+                continue
+            s.add(
+                Notification(
+                    recipient_id=recipient,
+                    complaint_id=c.id,
+                    event_id=event.id,
+                    level=c.escalation_level,
+                    kind=kind,
+                    message=message.strip(),
+                    created_at=now,
+                )
+            )
+
+    # -- actions on a case beside the workflow ------------------------------------------------
+
+    def reveal_contact(self, actor: Actor, number: str) -> Contact:
+        """The customer's name and phone unmasked. Every reveal is an event (who saw whose
+        details, when); the details themselves stay out of the event log."""
+        now = clock.now()
+        with write_session(self.engine) as s:
+            c = self._load(s, number)
+            permissions.check("reveal_contact", actor.facts(), case_facts(c))
+            customer = s.get(Customer, c.customer_id)
+            assert customer is not None  # a foreign key
+            audit.append(
+                s,
+                kind="reveal_contact",
+                actor_id=actor.staff_id,
+                complaint_id=c.id,
+                payload={"fields": ["name", "phone"]},
+                at=now,
+            )
+            return Contact(customer.name, customer.phone)
+
+    def add_note(
+        self,
+        actor: Actor,
+        number: str,
+        text: str,
+        *,
+        customer_facing: bool,
+        expected_version: int | None,
+    ) -> SavedNote:
+        """An internal note, or a customer-facing one (what was, or will be, told to the
+        customer). It makes a new version of the case, so a writer who saw the case before the
+        note learns of it the way they learn of any other change."""
+        body = text.strip()
+        problem = "required" if not body else check_length("note", body)
+        if problem:
+            raise InvalidInput({"note": problem})
+        now = clock.now()
+        with write_session(self.engine) as s:
+            c = self._load_for_change(s, number, expected_version)
+            permissions.check("add_note", actor.facts(), case_facts(c))
+            assert c.id is not None
+            note = Note(
+                complaint_id=c.id,
+                author_id=actor.staff_id,
+                at=now,
+                body=body,
+                customer_facing=customer_facing,
+            )
+            s.add(note)
+            s.flush()
+            assert note.id is not None
+            payload = {"note_id": note.id, "customer_facing": customer_facing, "body": body}
+            self._record_change(s, c, actor, "note", payload, now)
+            return SavedNote(note.id, now, c.version)
+
+    # -- the inbox ----------------------------------------------------------------------------
+
+    def inbox(self, actor: Actor, *, unread_only: bool = False, limit: int = 50) -> list[InboxItem]:
+        """My notifications, newest first."""
+        query = (
+            sa_select(
+                Notification,
+                col(Complaint.number),
+                col(Complaint.subject),
+                col(CaseEvent.kind),
+                col(Staff.display_name),
+            )
+            .join(Complaint, col(Complaint.id) == col(Notification.complaint_id), isouter=True)
+            .join(CaseEvent, col(CaseEvent.id) == col(Notification.event_id), isouter=True)
+            .join(Staff, col(Staff.id) == col(CaseEvent.actor_id), isouter=True)
+            .where(col(Notification.recipient_id) == actor.staff_id)
+        )
+        if unread_only:
+            query = query.where(col(Notification.read_at).is_(None))
+        query = query.order_by(col(Notification.id).desc()).limit(limit)
+        with read_session(self.engine) as s:
+            rows = s.execute(query).all()
+        return [
+            InboxItem(
+                id=n.id or 0,
+                kind=n.kind,
+                number=number or "",
+                subject=subject or "",
+                step=step or "",
+                by=by or "",
+                at=n.created_at,
+                message=n.message,
+                level=n.level,
+                read_at=n.read_at,
+            )
+            for n, number, subject, step, by in rows
+        ]
+
+    def unread_count(self, actor: Actor) -> int:
+        """For the header: one read of the recipient/unread index."""
+        with read_session(self.engine) as s:
+            return int(
+                s.exec(
+                    select(func.count())
+                    .select_from(Notification)
+                    .where(Notification.recipient_id == actor.staff_id)
+                    .where(col(Notification.read_at).is_(None))
+                ).one()
+            )
+
+    def mark_read(self, actor: Actor, notification_ids: Iterable[int]) -> int:
+        """Mark my notifications read; returns how many were unread. Naming anyone else's
+        notification refuses the whole request and marks nothing."""
+        ids = sorted(set(notification_ids))
+        if not ids:
+            return 0
+        now = clock.now()
+        with write_session(self.engine) as s:
+            owners = dict(
+                s.exec(
+                    select(Notification.id, Notification.recipient_id).where(
+                        col(Notification.id).in_(ids)
+                    )
+                ).all()
+            )
+            missing = [i for i in ids if i not in owners]
+            if missing:
+                raise NotFound(f"no notification {', '.join(map(str, missing))}")
+            if any(owner != actor.staff_id for owner in owners.values()):
+                raise PermissionDenied("only the recipient may mark a notification read")
+            result = s.connection().execute(
+                update(Notification)
+                .where(col(Notification.id).in_(ids))
+                .where(col(Notification.read_at).is_(None))
+                .values(read_at=now)
+            )
+            return int(result.rowcount)
 
     def _apply(
         self,
@@ -529,12 +777,19 @@ class Desk:
                 c.assignee_id = actor.staff_id
         elif a == "record_contact":
             extra["contact"] = {"mode": p.get("mode", "phone"), "outcome": p.get("outcome", "")}
+        elif a == "record_root_cause":
+            c.root_cause_category = RootCause(p["root_cause_category"]).value
+            c.root_cause = "\n".join(str(w).strip() for w in p["whys"] if str(w).strip())
         elif a == "propose_plan":
             c.remedy = str(p.get("remedy", "")).strip()
             if not c.remedy:
                 raise InvalidInput({"remedy": "describe the remedy"})
             c.root_cause = str(p.get("root_cause", c.root_cause))
             c.compensation_amount = _amount(p.get("compensation_amount"))
+            kinds = {RemedyType(k) for k in p.get("remedy_types", ())}
+            if c.compensation_amount:  # an amount is a compensation, named or not
+                kinds.add(RemedyType.COMPENSATION)
+            c.remedy_types = " ".join(k.value for k in RemedyType if k in kinds)
             c.plan_proposed_by_id = actor.staff_id
             c.legal_cleared, c.compensation_approved_by_id = False, None
         elif a == "legal_approve":
@@ -561,7 +816,11 @@ class Desk:
         return extra
 
     def _load_locked(self, s: Session, number: str) -> Complaint:
-        c = s.exec(select(Complaint).where(Complaint.number == number).with_for_update()).first()
+        return self._load(s, number, lock=True)
+
+    def _load(self, s: Session, number: str, *, lock: bool = False) -> Complaint:
+        query = select(Complaint).where(Complaint.number == number)
+        c = s.exec(query.with_for_update() if lock else query).first()
         if c is None:
             raise NotFound(f"no complaint {number}")
         return c

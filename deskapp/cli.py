@@ -10,9 +10,14 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from deskapp.config import Settings
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -60,27 +65,10 @@ def main() -> None:
 )
 def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
     """Open the desk in this terminal."""
-    import os
-
-    from deskapp import clock
     from deskapp.cases import Desk
-    from deskapp.config import load_settings
-    from deskapp.i18n import resolve_language
     from deskapp.overview import is_demo
-    from store.engine import describe, resolve_url
-    from store.migrate import SchemaBehindError, check_current
 
-    clock.freeze_from_env()
-    settings = load_settings()
-    try:
-        language = resolve_language(lang, settings.language or None, os.environ)
-    except ValueError as exc:
-        _fail(str(exc))
-    engine = _engine(db_url)
-    try:
-        check_current(engine, command_hint=_upgrade_hint(db_url))
-    except SchemaBehindError as exc:
-        _fail(f"{describe(resolve_url(db_url))}: {exc}")
+    settings, language, engine = _open(db_url, lang)
     from deskapp.scripts import ScriptError, ScriptLibrary
 
     try:
@@ -103,24 +91,87 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
 
 @main.command()
 @db_option
-@click.option("--check", is_flag=True, help="Exit 1 if docs/keys.md differs from the bindings.")
+@click.option("--check", is_flag=True, help="Exit 2 if docs/keys.md differs from the bindings.")
 @click.option("--output", type=click.Path(), default="docs/keys.md", show_default=True)
 def keys(db_url: str | None, check: bool, output: str) -> None:
     """Write the key reference (docs/keys.md) from the bindings themselves."""
-    from pathlib import Path
-
     from deskapp.app import render_keys
 
-    text = render_keys()
+    _generated(render_keys(), output, check, "deskapp keys")
+
+
+@main.command("permissions")
+@db_option
+@click.option(
+    "--check", is_flag=True, help="Exit 2 if docs/permissions.md differs from the matrix."
+)
+@click.option("--output", type=click.Path(), default="docs/permissions.md", show_default=True)
+def permissions_command(db_url: str | None, check: bool, output: str) -> None:
+    """Write the permission matrix (docs/permissions.md) from deskapp/permissions.py."""
+    from deskapp.workflow import permissions_markdown
+
+    _generated(permissions_markdown(), output, check, "deskapp permissions")
+
+
+def _generated(text: str, output: str, check: bool, command: str) -> None:
+    """Write a document generated from the code, or with `check` only say whether the
+    written one is current (for CI and the test that keeps the committed copy honest)."""
+    from pathlib import Path
+
     path = Path(output)
     if check:
         current = path.read_text(encoding="utf-8") if path.exists() else ""
         if current != text:
-            _fail(f"{output} is out of date; run `deskapp keys`")
+            _fail(f"{output} is out of date; run `{command}`")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(text, encoding="utf-8")
     click.echo(f"wrote {output}")
+
+
+@main.command()
+@db_option
+@click.argument("number")
+@click.option("--lang", default=None, help="zh or en (default: config, then the locale).")
+def notice(db_url: str | None, number: str, lang: str | None) -> None:
+    """Print the dispatch notice (投诉处理通知单) of case NUMBER as Markdown:
+    `deskapp notice TS-20261123-0001 > notice.md`."""
+    from deskapp.cases import Desk
+    from deskapp.errors import NotFound
+    from deskapp.notice import render_notice
+    from store.engine import describe, resolve_url
+
+    settings, language, engine = _open(db_url, lang)
+    try:
+        text = render_notice(Desk(engine, settings), number.strip().upper(), language)
+    except NotFound:
+        _fail(f"no complaint {number} in {describe(resolve_url(db_url))}")
+    click.echo(text, nl=False)
+
+
+def _open(db_url: str | None, lang: str | None) -> tuple[Settings, str, Engine]:
+    """(settings, language, engine) for a command that reads the desk: a language named by
+    mistake or a database behind this program stops it with the reason, before any work."""
+    import os
+
+    from deskapp import clock
+    from deskapp.config import load_settings
+    from deskapp.i18n import resolve_language
+    from store.engine import describe, resolve_url
+    from store.migrate import SchemaBehindError, check_current
+
+    clock.freeze_from_env()
+    settings = load_settings()
+    try:
+        language = resolve_language(lang, settings.language or None, os.environ)
+    except ValueError as exc:
+        _fail(str(exc))
+    engine: Engine = _engine(db_url)
+    try:
+        check_current(engine, command_hint=_upgrade_hint(db_url))
+    except SchemaBehindError as exc:
+        _fail(f"{describe(resolve_url(db_url))}: {exc}")
+    return settings, language, engine
 
 
 def _upgrade_hint(db_url: str | None) -> str:

@@ -348,27 +348,29 @@ TEMPLATES_EN: dict[Category, tuple[tuple[str, str, str], ...]] = {
     ),
 }
 
+#: (the "5 whys" chain as written, where the cause lies)
 ROOT_CAUSES = (
-    "供应商批次电容不良（5 whys：来料检验抽样不足）",
-    "装配工位扭矩设置错误",
-    "承运商分拣中心积压",
-    "仓库包装规范未执行",
-    "门店员工未接受退换货政策培训",
-    "支付网关重复回调",
-    "系统优惠规则配置错误",
-    "Courier route change not communicated",
-    "Firmware defect in batch 2026-09",
+    ("供应商批次电容不良\n来料检验只抽样不全检\n检验标准未随新供应商更新", "supplier"),
+    ("装配工位扭矩设置错误\n换线后未复核设定值", "manufacturing"),
+    ("承运商分拣中心积压\n大促期间未提前扩容", "logistics"),
+    ("仓库包装规范未执行\n新员工未培训", "process"),
+    ("门店员工未接受退换货政策培训", "sales"),
+    ("支付网关重复回调\n幂等校验缺失", "billing"),
+    ("系统优惠规则配置错误", "process"),
+    ("Courier route change not communicated", "logistics"),
+    ("Firmware defect in batch 2026-09\nRelease test skipped the new board revision", "design"),
 )
+#: (the remedy as written, its kinds)
 REMEDIES = (
-    "致歉并换新",
-    "退货退款",
-    "补发商品并补偿运费",
-    "赠送优惠券并书面致歉",
-    "上门维修并延长保修一年",
-    "退还差价",
-    "优先排产并加急发货",
-    "更换对接人",
-    "Apology, replacement and a goodwill voucher",
+    ("致歉并换新", "apology replacement"),
+    ("退货退款", "refund"),
+    ("补发商品并补偿运费", "reshipment compensation"),
+    ("赠送优惠券并书面致歉", "apology discount"),
+    ("上门维修并延长保修一年", "repair"),
+    ("退还差价", "refund"),
+    ("优先排产并加急发货", "priority_production"),
+    ("更换对接人", "contact_change"),
+    ("Apology, replacement and a goodwill voucher", "apology replacement discount"),
 )
 REJECT_REASONS = (
     "经核实，商品已超出保修期且为人为损坏，不属于质量问题，已向客户说明。",
@@ -525,7 +527,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "order_ref product_ref evidence category claim_type severity flags status is_open "
         "next_due_at next_kind next_calendar next_warn_at first_owner_id primary_dept_id "
         "assignee_id escalation_level "
-        "reject_reason root_cause remedy compensation_amount plan_proposed_by_id "
+        "reject_reason root_cause remedy remedy_types root_cause_category "
+        "compensation_amount plan_proposed_by_id "
         "legal_cleared compensation_approved_by_id customer_confirmed_at satisfaction "
         "satisfaction_comment resume_status departments_left reopen_count version "
         "created_at updated_at updated_by_id"
@@ -1246,6 +1249,8 @@ class _Builder:
             "reject_reason": "",
             "root_cause": "",
             "remedy": "",
+            "remedy_types": "",
+            "root_cause_category": "",
             "compensation_amount": None,
             "plan_proposed_by_id": None,
             "legal_cleared": False,
@@ -1362,8 +1367,12 @@ class _Builder:
                 c["resume_status"] = ""
             elif action == "propose_plan":
                 actor = handling
-                put("remedy", rng.choice(REMEDIES))
-                put("root_cause", rng.choice(ROOT_CAUSES))
+                remedy, kinds = rng.choice(REMEDIES)
+                cause, where = rng.choice(ROOT_CAUSES)
+                put("remedy", remedy)
+                put("remedy_types", kinds)
+                put("root_cause", cause)
+                put("root_cause_category", where)
                 put("compensation_amount", d.amount)
                 put("plan_proposed_by_id", actor)
             elif action in ("send_to_legal", "request_approval"):

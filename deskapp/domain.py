@@ -59,6 +59,35 @@ class RiskFlag(StrEnum):
     REPEAT = "repeat"
 
 
+class RemedyType(StrEnum):
+    """What a plan offers the customer (DESIGN.md §1, handling)."""
+
+    APOLOGY = "apology"
+    REPLACEMENT = "replacement"
+    RESHIPMENT = "reshipment"
+    REPAIR = "repair"
+    REFUND = "refund"
+    DISCOUNT = "discount"
+    PRIORITY_PRODUCTION = "priority_production"
+    CONTACT_CHANGE = "contact_change"
+    COMPENSATION = "compensation"
+
+
+class RootCause(StrEnum):
+    """Where the investigation found the cause; the monthly analysis counts these."""
+
+    DESIGN = "design"
+    MANUFACTURING = "manufacturing"
+    SUPPLIER = "supplier"
+    LOGISTICS = "logistics"
+    SALES = "sales"
+    SERVICE = "service"
+    PROCESS = "process"
+    BILLING = "billing"
+    CUSTOMER_USE = "customer_use"
+    OTHER = "other"
+
+
 #: Flags that make a plan need legal review before it goes to the customer.
 LEGAL_REVIEW_FLAGS = frozenset({RiskFlag.LEGAL, RiskFlag.MEDIA, RiskFlag.REGULATOR})
 

@@ -27,8 +27,10 @@ from deskapp.domain import (
     CustomerTier,
     MilestoneKind,
     MilestoneState,
+    RemedyType,
     RiskFlag,
     Role,
+    RootCause,
     Severity,
     Status,
 )
@@ -67,6 +69,8 @@ ENUM_SECTIONS: dict[type[StrEnum], str] = {
     CustomerTier: "tier",
     MilestoneKind: "milestone",
     MilestoneState: "milestone_state",
+    RemedyType: "remedy",
+    RootCause: "root_cause",
 }
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

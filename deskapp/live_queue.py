@@ -15,6 +15,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -32,6 +33,9 @@ KEEP = 400
 
 class View(StrEnum):
     MINE = "mine"
+    #: The cases I registered, wherever they are now: first-contact ownership (首问负责) keeps
+    #: them mine to follow after dispatch.
+    OWNED = "owned"
     DEPARTMENT = "department"
     DESK = "desk"
 
@@ -46,6 +50,8 @@ def views_for(actor: Actor) -> list[View]:
     if actor.department_id is not None and actor.roles & {Role.HANDLER, Role.DEPT_MANAGER}:
         views.append(View.DEPARTMENT)
     views.append(View.MINE)
+    if actor.roles & {Role.AGENT, Role.SUPERVISOR}:  # the roles that register complaints
+        views.append(View.OWNED)
     if not desk_wide and actor.department_id is not None and View.DEPARTMENT not in views:
         views.append(View.DEPARTMENT)
     return views
@@ -54,12 +60,25 @@ def views_for(actor: Actor) -> list[View]:
 def base_filter(view: View, actor: Actor) -> QueueFilter:
     if view is View.MINE:
         return QueueFilter(owner_or_assignee_id=actor.staff_id)
+    if view is View.OWNED:
+        return QueueFilter(first_owner_id=actor.staff_id)
     if view is View.DEPARTMENT:
         return QueueFilter(department_id=actor.department_id)
     return QueueFilter()
 
 
-def sees_contact(actor: Actor, row: QueueRow) -> bool:
+class _People(Protocol):
+    """The three ids that decide who sees a customer's contact (a queue row, a complaint)."""
+
+    @property
+    def first_owner_id(self) -> int: ...
+    @property
+    def assignee_id(self) -> int | None: ...
+    @property
+    def primary_dept_id(self) -> int | None: ...
+
+
+def sees_contact(actor: Actor, row: _People) -> bool:
     """Whether this person sees the customer's name and phone unmasked on this row: the case's
     first owner and assignee, and the staff of its primary department. Everyone else (other
     agents, desk-wide roles) sees them masked; revealing is a recorded action on the case."""

@@ -22,6 +22,7 @@ LIMITS = {
     "description": 20_000,
     "demand": 5_000,
     "evidence": 5_000,
+    "note": 5_000,
 }
 
 REQUIRED = ("phone", "name", "subject", "description", "demand")

@@ -1,9 +1,10 @@
 """The case state machine (DESIGN.md §1).
 
 One table, `TRANSITIONS`, says for every action: the states it may start from, the state it
-leads to, the roles that may take it, whether it needs a written reason, its guards, and which
-service-level milestones it meets, starts, pauses or resumes. The use cases in `deskapp.cases`
-apply it; the screens ask it which actions to offer. Nothing else decides what may happen.
+leads to, whether it needs a written reason, its guards, and which service-level milestones it
+meets, starts, pauses or resumes. Who may take it, on which cases, is the action's row in the
+permission matrix (`deskapp.permissions.PERMISSIONS`). The use cases in `deskapp.cases` apply
+both; the screens ask `available` which actions to offer. Nothing else decides what may happen.
 
     new → accepted | rejected → dispatched → investigating ⇄ pending customer → plan proposed
         → legal review (when required) → compensation approval (when required) → resolved
@@ -17,12 +18,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from deskapp import permissions
 from deskapp.domain import LEGAL_REVIEW_FLAGS, MilestoneKind, RiskFlag, Role, Status
-from deskapp.errors import PermissionDenied, TransitionError
-from deskapp.permissions import in_scope
+from deskapp.errors import TransitionError
+from deskapp.permissions import Permission, Scope
 
 S = Status
-R = Role
 M = MilestoneKind
 
 
@@ -137,6 +138,15 @@ def _guard_close(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) ->
     return None if f.customer_confirmed else "the customer has not confirmed the resolution"
 
 
+def _guard_root_cause(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    if not p.get("root_cause_category"):
+        return "choose where the root cause lies"
+    whys = [str(w).strip() for w in p.get("whys", ()) if str(w).strip()]
+    if not 1 <= len(whys) <= 5:
+        return "write the chain of whys: one to five answers"
+    return None
+
+
 def _guard_assign(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
     return None if p.get("assignee_id") is not None else "choose whom to assign"
 
@@ -146,7 +156,6 @@ class Transition:
     action: str
     sources: frozenset[Status]
     target: Status | None  # None: the state does not change
-    roles: frozenset[Role]
     needs_reason: bool = False
     guards: tuple[Guard, ...] = ()
     meets: tuple[MilestoneKind, ...] = ()
@@ -154,15 +163,24 @@ class Transition:
     pauses: bool = False
     resumes: bool = False
     ends_case: bool = False
-    # Scope: which cases a role-holder may act on (see `deskapp.permissions`).
-    scope: str = "desk"
     labels: dict[str, str] = field(default_factory=dict)
 
+    @property
+    def permission(self) -> Permission:
+        return permissions.PERMISSIONS[self.action]
 
-def _t(
-    action: str, sources: set[Status], target: Status | None, roles: set[Role], **kw: Any
-) -> Transition:
-    return Transition(action, frozenset(sources), target, frozenset(roles), **kw)
+    @property
+    def roles(self) -> frozenset[Role]:
+        return self.permission.roles
+
+    @property
+    def scope(self) -> Scope:
+        return self.permission.scope
+
+
+def _t(action: str, sources: set[Status], target: Status | None, **kw: Any) -> Transition:
+    permissions.permission(action)  # a transition nobody may take is a mistake in the table
+    return Transition(action, frozenset(sources), target, **kw)
 
 
 WORKING = {
@@ -174,27 +192,23 @@ WORKING = {
     S.COMPENSATION_APPROVAL,
 }
 OPEN = {S.NEW, S.ACCEPTED, *WORKING, S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED}
-FRONT = {R.AGENT, R.SUPERVISOR}
-DEPT = {R.HANDLER, R.DEPT_MANAGER}
 
 TRANSITIONS: dict[str, Transition] = {
     t.action: t
     for t in (
-        _t("acknowledge", OPEN, None, FRONT, meets=(M.ACKNOWLEDGE,)),
-        _t("accept", {S.NEW}, S.ACCEPTED, FRONT, meets=(M.ACKNOWLEDGE,)),
-        _t("reject", {S.NEW, S.ACCEPTED}, S.REJECTED, FRONT, needs_reason=True, ends_case=True),
+        _t("acknowledge", OPEN, None, meets=(M.ACKNOWLEDGE,)),
+        _t("accept", {S.NEW}, S.ACCEPTED, meets=(M.ACKNOWLEDGE,)),
+        _t("reject", {S.NEW, S.ACCEPTED}, S.REJECTED, needs_reason=True, ends_case=True),
         _t(
             "classify",
             {S.NEW, S.ACCEPTED, *WORKING},
             None,
-            {*FRONT, R.DEPT_MANAGER},
             needs_reason=True,
         ),
         _t(
             "dispatch",
             {S.ACCEPTED},
             S.DISPATCHED,
-            FRONT,
             guards=(_guard_dispatch,),
             meets=(M.DISPATCH,),
         ),
@@ -202,122 +216,80 @@ TRANSITIONS: dict[str, Transition] = {
             "transfer",
             {S.DISPATCHED, S.INVESTIGATING},
             S.DISPATCHED,
-            {R.DEPT_MANAGER, R.SUPERVISOR},
             needs_reason=True,
             guards=(_guard_transfer,),
-            scope="department",
         ),
-        _t(
-            "assign",
-            WORKING,
-            None,
-            {R.DEPT_MANAGER, R.SUPERVISOR},
-            guards=(_guard_assign,),
-            scope="department",
-        ),
-        _t("start_investigation", {S.DISPATCHED}, S.INVESTIGATING, DEPT, scope="department"),
-        _t(
-            "record_contact",
-            {S.ACCEPTED, *WORKING, S.RESOLVED},
-            None,
-            {*DEPT, *FRONT},
-            meets=(M.CONTACT,),
-            scope="involved",
-        ),
+        _t("assign", WORKING, None, guards=(_guard_assign,)),
+        _t("start_investigation", {S.DISPATCHED}, S.INVESTIGATING),
+        _t("record_contact", {S.ACCEPTED, *WORKING, S.RESOLVED}, None, meets=(M.CONTACT,)),
         _t(
             "pend_customer",
             {S.INVESTIGATING, S.PLAN_PROPOSED},
             S.PENDING_CUSTOMER,
-            {*DEPT, *FRONT},
             needs_reason=True,
             pauses=True,
-            scope="involved",
         ),
+        _t("customer_answered", {S.PENDING_CUSTOMER}, None, resumes=True),
         _t(
-            "customer_answered",
-            {S.PENDING_CUSTOMER},
+            "record_root_cause",
+            {S.INVESTIGATING, S.PENDING_CUSTOMER, S.PLAN_PROPOSED},
             None,
-            {*DEPT, *FRONT},
-            resumes=True,
-            scope="involved",
+            guards=(_guard_root_cause,),
         ),
-        _t("propose_plan", {S.INVESTIGATING}, S.PLAN_PROPOSED, DEPT, scope="department"),
-        _t(
-            "send_to_legal",
-            {S.PLAN_PROPOSED},
-            S.LEGAL_REVIEW,
-            DEPT,
-            guards=(_guard_send_to_legal,),
-            scope="department",
-        ),
-        _t("legal_approve", {S.LEGAL_REVIEW}, S.PLAN_PROPOSED, {R.LEGAL}),
-        _t("legal_return", {S.LEGAL_REVIEW}, S.INVESTIGATING, {R.LEGAL}, needs_reason=True),
+        _t("propose_plan", {S.INVESTIGATING}, S.PLAN_PROPOSED),
+        _t("send_to_legal", {S.PLAN_PROPOSED}, S.LEGAL_REVIEW, guards=(_guard_send_to_legal,)),
+        _t("legal_approve", {S.LEGAL_REVIEW}, S.PLAN_PROPOSED),
+        _t("legal_return", {S.LEGAL_REVIEW}, S.INVESTIGATING, needs_reason=True),
         _t(
             "request_approval",
             {S.PLAN_PROPOSED},
             S.COMPENSATION_APPROVAL,
-            DEPT,
             guards=(_guard_request_approval,),
-            scope="department",
         ),
         _t(
             "approve_compensation",
             {S.COMPENSATION_APPROVAL},
             S.PLAN_PROPOSED,
-            {R.DEPT_MANAGER, R.EXECUTIVE},
             guards=(_guard_approve,),
         ),
         _t(
             "refuse_compensation",
             {S.COMPENSATION_APPROVAL},
             S.INVESTIGATING,
-            {R.DEPT_MANAGER, R.EXECUTIVE},
             needs_reason=True,
         ),
         _t(
             "resolve",
             {S.PLAN_PROPOSED},
             S.RESOLVED,
-            DEPT,
             guards=(_guard_resolve,),
             meets=(M.CONTACT, M.RESOLVE),
             starts=(M.FEEDBACK,),
-            scope="department",
         ),
-        _t(
-            "confirm",
-            {S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED},
-            None,
-            {*DEPT, *FRONT},
-            scope="involved",
-        ),
+        _t("confirm", {S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED}, None),
         _t(
             "give_feedback",
             {S.RESOLVED},
             S.FEEDBACK_GIVEN,
-            {*DEPT, *FRONT},
             meets=(M.FEEDBACK,),
             starts=(M.REVISIT,),
-            scope="involved",
         ),
         _t(
             "revisit",
             {S.FEEDBACK_GIVEN},
             S.REVISITED,
-            {*FRONT, R.DEPT_MANAGER},
             guards=(_guard_revisit,),
             meets=(M.REVISIT,),
         ),
-        _t("close", {S.REVISITED}, S.CLOSED, FRONT, guards=(_guard_close,), ends_case=True),
+        _t("close", {S.REVISITED}, S.CLOSED, guards=(_guard_close,), ends_case=True),
         _t(
             "reopen",
             {S.CLOSED, S.REJECTED},
             S.ACCEPTED,
-            {R.SUPERVISOR},
             needs_reason=True,
             starts=(M.DISPATCH, M.CONTACT, M.RESOLVE),
         ),
-        _t("escalate", OPEN, None, {*FRONT, *DEPT}, needs_reason=True, scope="involved"),
+        _t("escalate", OPEN, None, needs_reason=True),
     )
 }
 
@@ -346,11 +318,7 @@ def check(
     """Raise `PermissionDenied` or `TransitionError` saying why, else return the transition."""
     t = transition(action)
     rules = rules or Rules()
-    if not t.roles & actor.roles:
-        allowed = ", ".join(sorted(r.value for r in t.roles))
-        raise PermissionDenied(f"{action} needs one of the roles: {allowed}")
-    if not in_scope(t.scope, facts, actor):
-        raise PermissionDenied(f"{action}: this case is outside your {t.scope} scope")
+    permissions.check(action, actor, facts)
     if facts.status not in t.sources:
         raise TransitionError(f"cannot {action} a case that is {facts.status.value}")
     if t.needs_reason and not str(params.get("reason", "")).strip():
@@ -367,5 +335,10 @@ def available(facts: CaseFacts, actor: ActorFacts, rules: Rules | None = None) -
     return [
         t
         for t in TRANSITIONS.values()
-        if facts.status in t.sources and t.roles & actor.roles and in_scope(t.scope, facts, actor)
+        if facts.status in t.sources and permissions.allows(t.action, actor, facts)
     ]
+
+
+def permissions_markdown() -> str:
+    """docs/permissions.md: the permission matrix with the states each action starts from."""
+    return permissions.render_markdown({a: t.sources for a, t in TRANSITIONS.items()})

@@ -25,8 +25,12 @@ COUNTS_EVERY = 10.0
 
 
 def catalog_key(binding: Binding) -> str:
-    """The catalog key of a binding's label: `key.<action>` (`request_quit` → `key.quit`)."""
-    action = binding.action.split("(")[0].rsplit(".", 1)[-1]
+    """The catalog key of a binding's label: `key.<action>` (`request_quit` → `key.quit`); a
+    workflow action on a case, `act('dispatch')`, is labelled `action.dispatch`."""
+    action, _, argument = binding.action.partition("(")
+    if action == "act":
+        return "action." + argument.strip("')")
+    action = action.rsplit(".", 1)[-1]
     return f"key.{action.removeprefix('request_')}"
 
 
@@ -74,8 +78,9 @@ class DeskScreen(Screen[None]):
     def _load_counts(self, now: datetime) -> None:
         desk = self.ctx.desk
         counts = my_counts(desk.engine, self.ctx.me.staff_id, now)
+        unread = desk.unread_count(self.ctx.me)
         if not get_current_worker().is_cancelled:
-            shown = Counts(counts.open, counts.at_risk, counts.breached)
+            shown = Counts(counts.open, counts.at_risk, counts.breached, unread)
             self.app.call_from_thread(self._show_counts, shown)
 
     def _show_counts(self, counts: Counts) -> None:
@@ -83,5 +88,6 @@ class DeskScreen(Screen[None]):
             self.ctx.t("header.my_open", count=counts.open),
             self.ctx.t("header.at_risk", count=counts.at_risk),
             self.ctx.t("header.breached", count=counts.breached),
+            self.ctx.t("header.unread", count=counts.unread),
         )
         self.header.show_counts(labels, counts)

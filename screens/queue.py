@@ -259,6 +259,7 @@ class QueueScreen(DeskScreen):
                 department_id=base.department_id,
                 assignee_id=base.assignee_id,
                 owner_or_assignee_id=base.owner_or_assignee_id,
+                first_owner_id=base.first_owner_id,
             )
         )
 

@@ -100,6 +100,11 @@ class Complaint(SQLModel, table=True):
     reject_reason: str = Field(default="", sa_type=sa.Text)
     root_cause: str = Field(default="", sa_type=sa.Text)
     remedy: str = Field(default="", sa_type=sa.Text)
+    #: The kinds of remedy in the plan (space-separated deskapp.domain.RemedyType values).
+    remedy_types: str = Field(default="", max_length=200)
+    #: Where the root cause lies (a deskapp.domain.RootCause value); `root_cause` holds the
+    #: "5 whys" chain, one why per line.
+    root_cause_category: str = Field(default="", max_length=24)
     compensation_amount: Decimal | None = Field(default=None, max_digits=12, decimal_places=2)
     plan_proposed_by_id: int | None = Field(default=None, foreign_key="staff.id")
     legal_cleared: bool = False
@@ -213,13 +218,28 @@ class ScriptTemplate(SQLModel, table=True):
 
 
 class Notification(SQLModel, table=True):
+    """One person's inbox entry. `event_id` names the step it tells of (who did what, when);
+    `message` carries what that person wrote with it, such as a transfer's reason."""
+
     __table_args__ = (sa.Index("ix_notification_recipient_unread", "recipient_id", "read_at"),)
 
     id: int | None = Field(default=None, primary_key=True)
     recipient_id: int = Field(foreign_key="staff.id")
     complaint_id: int | None = Field(default=None, foreign_key="complaint.id")
+    event_id: int | None = Field(default=None, foreign_key="case_event.id")
     level: int = 0
     kind: str = Field(max_length=32)
     message: str = Field(default="", sa_type=sa.Text)
     created_at: datetime = Field(sa_column=_instant())
     read_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+
+
+class CasePresence(SQLModel, table=True):
+    """Who has a case open on a screen right now, stamped every few seconds (deskapp.presence).
+    Not an event: presence changes nothing about the case."""
+
+    __tablename__ = "case_presence"
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    staff_id: int = Field(foreign_key="staff.id", primary_key=True)
+    seen_at: datetime = Field(sa_column=_instant())

@@ -49,6 +49,8 @@ class QueueFilter:
     assignee_id: int | None = None
     #: "Mine": cases the person registered (first owner) or is assigned.
     owner_or_assignee_id: int | None = None
+    #: "Owned": cases the person registered, wherever they are now (first-contact ownership).
+    first_owner_id: int | None = None
     severities: frozenset[str] = frozenset()
     statuses: frozenset[str] = frozenset()
     channels: frozenset[str] = frozenset()
@@ -162,6 +164,8 @@ def _conditions(flt: QueueFilter, now: datetime | None = None) -> list[ColumnEle
     if flt.owner_or_assignee_id is not None:
         who = flt.owner_or_assignee_id
         where.append(or_(col(Complaint.first_owner_id) == who, col(Complaint.assignee_id) == who))
+    if flt.first_owner_id is not None:
+        where.append(col(Complaint.first_owner_id) == flt.first_owner_id)
     if flt.severities:
         where.append(col(Complaint.severity).in_(sorted(flt.severities)))
     if flt.statuses:

@@ -24,6 +24,7 @@ RULES = [
     "deskapp.live_queue",
     "deskapp.masking",
     "deskapp.changes",
+    "deskapp.notice",
 ]
 
 

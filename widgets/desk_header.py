@@ -18,6 +18,7 @@ class Counts:
     open: int = 0
     at_risk: int = 0
     breached: int = 0
+    unread: int = 0
 
 
 class DeskHeader(Horizontal):
@@ -44,13 +45,16 @@ class DeskHeader(Horizontal):
     def show_person(self, text: str) -> None:
         self._show("header-who", Text(text, overflow="ellipsis"))
 
-    def show_counts(self, labels: tuple[str, str, str], counts: Counts) -> None:
+    def show_counts(self, labels: tuple[str, str, str, str], counts: Counts) -> None:
         text = Text()
         text.append(labels[0])
         text.append("  ")
         text.append(labels[1], style="bold yellow" if counts.at_risk else "")
         text.append("  ")
         text.append(labels[2], style="bold red" if counts.breached else "")
+        if counts.unread:  # an empty inbox says nothing: 80 columns have no room to spare
+            text.append("  ")
+            text.append(labels[3], style="bold reverse")
         self._show("header-counts", text)
 
     def show_time(self, text: str) -> None:

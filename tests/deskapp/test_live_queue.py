@@ -172,6 +172,9 @@ def test_views_and_masking_follow_the_role(
     assert views_for(handler)[0] is View.DEPARTMENT
     assert views_for(supervisor)[0] is View.DESK
     assert base_filter(View.MINE, agent) == QueueFilter(owner_or_assignee_id=agent.staff_id)
+    assert views_for(agent) == [View.MINE, View.OWNED]
+    assert View.OWNED not in views_for(handler) and View.OWNED in views_for(supervisor)
+    assert base_filter(View.OWNED, agent) == QueueFilter(first_owner_id=agent.staff_id)
     w = reader(engine).top(clock.now(), 60)
     mine = [row for row in w.rows if row.first_owner_id == agent.staff_id]
     others = [row for row in w.rows if row.first_owner_id != agent.staff_id]

@@ -108,6 +108,7 @@ def matches(c: Complaint, flt: QueueFilter) -> bool:
         (flt.department_id is None or c.primary_dept_id == flt.department_id)
         and (flt.assignee_id is None or c.assignee_id == flt.assignee_id)
         and (who is None or who in (c.first_owner_id, c.assignee_id))
+        and (flt.first_owner_id is None or c.first_owner_id == flt.first_owner_id)
         and (not flt.severities or c.severity in flt.severities)
         and (not flt.statuses or c.status in flt.statuses)
         and (not flt.channels or c.channel in flt.channels)
@@ -247,6 +248,7 @@ def filters(staff: dict[str, int]) -> Iterator[tuple[QueueFilter, int]]:
     yield QueueFilter(assignee_id=staff["handler"]), 2
     yield QueueFilter(owner_or_assignee_id=staff["agent2"]), 6
     yield QueueFilter(owner_or_assignee_id=staff["handler"]), 2
+    yield QueueFilter(first_owner_id=staff["agent2"]), 5  # the one assigned is not "owned"
     yield QueueFilter(severities=frozenset({"A", "B"})), 5
     yield QueueFilter(statuses=frozenset({"new"})), 8
     yield QueueFilter(statuses=frozenset({"closed"})), 0

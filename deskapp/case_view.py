@@ -1,0 +1,229 @@
+"""One case as the case screen shows it, read in one transaction (issue: the handling loop).
+
+The screen needs more than the complaint row: the names behind the ids, the milestones, the
+timeline with who did what and what changed, the notes and the evidence, and which script fits
+the stage the case is in. Reading it all here keeps the screen free of queries and gives tests
+one object to check. `version` is what the person saw: every action is sent with it, so a save
+made by someone else in between is refused and shown (optimistic locking, `Desk.act`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlmodel import col, select
+
+from deskapp import workflow
+from deskapp.cases import Actor, Desk, case_facts
+from deskapp.domain import (
+    Category,
+    ClaimType,
+    RemedyType,
+    RiskFlag,
+    RootCause,
+    Severity,
+    Status,
+)
+from deskapp.errors import NotFound
+from deskapp.i18n import default_catalog, enum_label
+from store.engine import read_session
+from store.models import (
+    Attachment,
+    CaseEvent,
+    Complaint,
+    ComplaintAssist,
+    Customer,
+    Department,
+    Milestone,
+    Note,
+    Staff,
+)
+
+#: The script a person needs at each stage of a case (keys of the script library's stages).
+STAGES_FOR_STATUS: dict[Status, tuple[str, ...]] = {
+    Status.NEW: ("greeting", "promise"),
+    Status.ACCEPTED: ("promise",),
+    Status.REJECTED: ("reject",),
+    Status.DISPATCHED: ("transfer",),
+    Status.INVESTIGATING: ("transfer",),
+    Status.PENDING_CUSTOMER: ("transfer",),
+    Status.PLAN_PROPOSED: ("plan",),
+    Status.LEGAL_REVIEW: ("plan",),
+    Status.COMPENSATION_APPROVAL: ("plan",),
+    Status.RESOLVED: ("resolution", "feedback"),
+    Status.FEEDBACK_GIVEN: ("revisit",),
+    Status.REVISITED: ("revisit",),
+    Status.CLOSED: (),
+}
+
+
+@dataclass(frozen=True)
+class TimelineEntry:
+    at: datetime
+    who: str
+    kind: str
+    #: (field, before, after) for every tracked field the event changed.
+    changes: tuple[tuple[str, str, str], ...]
+    #: The reason, comment or note written with the event, if any.
+    text: str
+
+
+@dataclass(frozen=True)
+class NoteEntry:
+    at: datetime
+    who: str
+    body: str
+    customer_facing: bool
+
+
+@dataclass(frozen=True)
+class CaseDetail:
+    complaint: Complaint
+    customer: Customer
+    milestones: tuple[Milestone, ...]
+    timeline: tuple[TimelineEntry, ...]
+    notes: tuple[NoteEntry, ...]
+    evidence: tuple[str, ...]
+    names: dict[int, str]  # staff id → display name, for everyone the case mentions
+    departments: dict[int, str]  # department id → name in the desk's language
+    assisting: tuple[int, ...]
+
+    @property
+    def version(self) -> int:
+        return self.complaint.version
+
+    @property
+    def status(self) -> Status:
+        return Status(self.complaint.status)
+
+    def who(self, staff_id: int | None) -> str:
+        return self.names.get(staff_id or 0, "")
+
+    def department(self, dept_id: int | None) -> str:
+        return self.departments.get(dept_id or 0, "")
+
+    def offered(self, actor: Actor, rules: workflow.Rules | None = None) -> list[str]:
+        """The actions this person may start on the case as it stands (role, scope, state);
+        guards that depend on what they type are checked again when they submit."""
+        facts = case_facts(self.complaint)
+        return [t.action for t in workflow.available(facts, actor.facts(), rules)]
+
+
+def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
+    with read_session(desk.engine) as s:
+        c = s.exec(select(Complaint).where(Complaint.number == number)).first()
+        if c is None or c.id is None:
+            raise NotFound(f"no complaint {number}")
+        customer = s.get(Customer, c.customer_id)
+        assert customer is not None
+        milestones = tuple(
+            s.exec(
+                select(Milestone)
+                .where(Milestone.complaint_id == c.id)
+                .order_by(col(Milestone.started_at), col(Milestone.id))
+            ).all()
+        )
+        events = s.exec(
+            select(CaseEvent).where(CaseEvent.complaint_id == c.id).order_by(col(CaseEvent.id))
+        ).all()
+        notes = s.exec(select(Note).where(Note.complaint_id == c.id).order_by(col(Note.id))).all()
+        evidence = s.exec(
+            select(Attachment).where(Attachment.complaint_id == c.id).order_by(col(Attachment.id))
+        ).all()
+        assisting = tuple(
+            s.exec(
+                select(ComplaintAssist.department_id).where(ComplaintAssist.complaint_id == c.id)
+            ).all()
+        )
+        names = {ident: name for ident, name in s.exec(select(Staff.id, Staff.display_name))}
+        departments = {
+            d.id or 0: (d.name if lang == "zh" else d.name_en or d.name)
+            for d in s.exec(select(Department)).all()
+        }
+    staff = {k: v for k, v in names.items() if k is not None}
+    return CaseDetail(
+        complaint=c,
+        customer=customer,
+        milestones=milestones,
+        timeline=tuple(_entry(e, staff, departments, lang) for e in events),
+        notes=tuple(
+            NoteEntry(n.at, staff.get(n.author_id, ""), n.body, n.customer_facing) for n in notes
+        ),
+        evidence=tuple(
+            filter(None, [*c.evidence.splitlines(), *(f"{a.reference} {a.note}" for a in evidence)])
+        ),
+        names=staff,
+        departments=departments,
+        assisting=assisting,
+    )
+
+
+#: Fields whose values are ids, shown by name in the timeline.
+_STAFF_FIELDS = frozenset({"assignee_id", "plan_proposed_by_id", "compensation_approved_by_id"})
+_DEPT_FIELDS = frozenset({"primary_dept_id"})
+_ENUM_FIELDS: dict[str, type[StrEnum]] = {
+    "status": Status,
+    "category": Category,
+    "claim_type": ClaimType,
+    "severity": Severity,
+    "root_cause_category": RootCause,
+}
+
+
+def _entry(
+    event: CaseEvent, staff: dict[int, str], depts: dict[int, str], lang: str
+) -> TimelineEntry:
+    payload: dict[str, Any] = json.loads(event.payload)
+    catalog = default_catalog()
+
+    def shown(name: str, value: Any) -> str:
+        """A value as people say it: names for ids, labels for states, yes/no for flags."""
+        if value is None or value == "":
+            return "—"
+        if isinstance(value, bool):
+            return catalog.text("common.yes" if value else "common.no", lang)
+        if name in _STAFF_FIELDS:
+            return staff.get(int(value), str(value))
+        if name in _DEPT_FIELDS:
+            return depts.get(int(value), str(value))
+        enum = _ENUM_FIELDS.get(name)
+        if enum is not None:
+            try:
+                return enum_label(enum(value), lang)
+            except ValueError:
+                return str(value)
+        if name == "flags":
+            return ", ".join(enum_label(RiskFlag(f), lang) for f in str(value).split())
+        if name == "remedy_types":
+            return ", ".join(enum_label(RemedyType(k), lang) for k in str(value).split())
+        return str(value)
+
+    changes = tuple(
+        (name, shown(name, pair[0]), shown(name, pair[1]))
+        for name, pair in sorted(payload.get("changes", {}).items())
+    )
+    said = [str(payload[key]) for key in ("reason", "comment", "note") if payload.get(key)]
+    contact = payload.get("contact")
+    if isinstance(contact, dict):  # how the customer was reached, and what came of it
+        mode = catalog.text(f"case_action.mode.{contact.get('mode', 'phone')}", lang)
+        said.insert(0, f"{mode}: {contact.get('outcome', '')}".strip(": "))
+    text = " ".join(said).strip()
+    return TimelineEntry(event.at, staff.get(event.actor_id or 0, ""), event.kind, changes, text)
+
+
+def assignable(desk: Desk, department_id: int | None) -> list[tuple[int, str]]:
+    """Whom a case of this department can be assigned to: its active handlers and managers."""
+    if department_id is None:
+        return []
+    with read_session(desk.engine) as s:
+        people = s.exec(
+            select(Staff)
+            .where(Staff.department_id == department_id, col(Staff.active))
+            .order_by(col(Staff.display_name))
+        ).all()
+    wanted = {"handler", "dept_manager"}
+    return [(p.id or 0, p.display_name) for p in people if wanted & set(p.roles.split())]

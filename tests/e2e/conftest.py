@@ -1,0 +1,119 @@
+"""A real terminal for end-to-end tests: the desk runs in tmux, keys go in with `send-keys`,
+the screen comes back with `capture-pane`.
+
+Keys are sent one burst at a time with short pauses, as a person types: a single burst of
+several keys reaches the program as one read and is treated as pasted text.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import seed_staff
+
+#: The frozen instant every desk in these tests runs at (the test process's clock agrees).
+FROZEN = "2026-11-23T10:00:00+08:00"
+
+
+class Terminal:
+    def __init__(self, name: str, env: dict[str, str], command: str) -> None:
+        self.name = name
+        exports = " ".join(f"{k}={v}" for k, v in env.items())
+        subprocess.run(
+            [
+                "tmux",
+                "new-session",
+                "-d",
+                "-s",
+                name,
+                "-x",
+                "120",
+                "-y",
+                "40",
+                f"env {exports} {command}; sleep 30",
+            ],
+            check=True,
+        )
+
+    def keys(self, *keys: str, pause: float = 0.3) -> None:
+        for key in keys:
+            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            time.sleep(pause)
+
+    def screen(self) -> str:
+        return subprocess.run(
+            ["tmux", "capture-pane", "-p", "-t", self.name],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+
+    def wait_for(self, text: str, timeout: float = 20) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            shown = self.screen()
+            if text in shown:
+                return shown
+            time.sleep(0.2)
+        raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
+
+    def close(self) -> None:
+        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
+
+
+def desk_pid(home: Path, timeout: float = 20) -> int:
+    """The desk process for this test's home directory (not the tmux server or the shell)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                cmd = (entry / "cmdline").read_bytes().split(b"\0")
+                environ = (entry / "environ").read_bytes()
+            except OSError:
+                continue
+            if (
+                any(part.endswith(b"deskapp") for part in cmd[1:2])
+                and str(home).encode() in environ
+            ):
+                return int(entry.name)
+        time.sleep(0.2)
+    raise AssertionError("the desk process did not start")
+
+
+@pytest.fixture
+def desk_terminal(
+    sqlite_url: str, sqlite_engine, tmp_path: Path
+) -> Iterator[Callable[[], Terminal]]:  # type: ignore[no-untyped-def]
+    seed_staff(sqlite_engine)
+    home = tmp_path / "home"
+    env = {
+        "XDG_DATA_HOME": str(home / "data"),
+        "XDG_CONFIG_HOME": str(home / "config"),
+        "DESKAPP_FROZEN_TIME": FROZEN,
+        # The holiday-data warning toast would cover what the tests read; it has its own test.
+        "DESKAPP_CALENDAR_WARNING_DAYS": "0",
+        "TERM": "xterm-256color",
+    }
+    deskapp = Path(sys.executable).with_name("deskapp")
+    opened: list[Terminal] = []
+
+    def open_terminal() -> Terminal:
+        terminal = Terminal(
+            f"desk-{uuid.uuid4().hex[:8]}", env, f"{deskapp} run --lang en --db {sqlite_url}"
+        )
+        opened.append(terminal)
+        terminal.home = home  # type: ignore[attr-defined]
+        return terminal
+
+    yield open_terminal
+    for terminal in opened:
+        terminal.close()
