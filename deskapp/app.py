@@ -7,6 +7,7 @@ bindings by `deskapp keys`.
 
 from __future__ import annotations
 
+import asyncio
 import getpass
 import signal
 from collections.abc import Callable
@@ -90,8 +91,12 @@ class DeskApp(App[None]):
 
     def on_mount(self) -> None:
         # A dropped SSH connection (SIGHUP) or a polite kill: save what was typed, then leave.
+        # Through the event loop, not `signal.signal`: a handler that runs wherever the main
+        # thread was interrupted could wait for a lock that very frame holds, and a desk whose
+        # terminal had closed then hung for ever instead of exiting.
+        loop = asyncio.get_running_loop()
         for signum in (signal.SIGHUP, signal.SIGTERM):
-            signal.signal(signum, self._hang_up)
+            loop.add_signal_handler(signum, self._hang_up, signum)
         if self.ctx.desk.settings.keymap:
             self.set_keymap(self.ctx.desk.settings.keymap)
         if self.os_user:
@@ -184,7 +189,7 @@ class DeskApp(App[None]):
 
         self.push_screen(dialog, answer)
 
-    def _hang_up(self, signum: int, _frame: object) -> None:
+    def _hang_up(self, signum: int) -> None:
         self._flush_drafts()
         self.exit(return_code=128 + signum)
 

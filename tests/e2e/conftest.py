@@ -7,10 +7,14 @@ several keys reaches the program as one read and is treated as pasted text.
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import subprocess
 import sys
 import time
 import uuid
+import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -68,23 +72,29 @@ class Terminal:
         subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
 
 
+def desk_pids(home: Path) -> list[int]:
+    """The desk processes running with this test's home directory (not tmux, not the shell)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            cmd = (entry / "cmdline").read_bytes().split(b"\0")
+            environ = (entry / "environ").read_bytes()
+        except OSError:
+            continue
+        if any(part.endswith(b"deskapp") for part in cmd[1:2]) and str(home).encode() in environ:
+            found.append(int(entry.name))
+    return found
+
+
 def desk_pid(home: Path, timeout: float = 20) -> int:
-    """The desk process for this test's home directory (not the tmux server or the shell)."""
+    """The (first) desk process for this test's home directory."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        for entry in Path("/proc").iterdir():
-            if not entry.name.isdigit():
-                continue
-            try:
-                cmd = (entry / "cmdline").read_bytes().split(b"\0")
-                environ = (entry / "environ").read_bytes()
-            except OSError:
-                continue
-            if (
-                any(part.endswith(b"deskapp") for part in cmd[1:2])
-                and str(home).encode() in environ
-            ):
-                return int(entry.name)
+        pids = desk_pids(home)
+        if pids:
+            return pids[0]
         time.sleep(0.2)
     raise AssertionError("the desk process did not start")
 
@@ -117,3 +127,12 @@ def desk_terminal(
     yield open_terminal
     for terminal in opened:
         terminal.close()
+    # A closed session hangs the desk up; it saves its draft and exits. Whatever is still
+    # running a few seconds later is stopped here, so test runs do not pile up processes.
+    deadline = time.monotonic() + 5
+    while desk_pids(home) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    for pid in desk_pids(home):
+        warnings.warn(f"desk process {pid} did not exit after its terminal closed", stacklevel=1)
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)

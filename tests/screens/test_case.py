@@ -187,6 +187,9 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
         "close",
     ]
     assert all(m.met_at is not None or m.cancelled for m in milestones)
+    met_kinds = {m.kind for m in milestones if m.met_at is not None}
+    assert met_kinds == {"acknowledge", "dispatch", "contact", "resolve", "feedback", "revisit"}
+    assert all(m.met_at <= m.due_at for m in milestones if m.met_at is not None)  # on time
 
 
 async def test_reject_needs_a_reason_and_only_a_supervisor_reopens(
