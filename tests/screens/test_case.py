@@ -21,6 +21,7 @@ from deskapp.domain import RiskFlag, Severity
 from screens.case import CaseScreen
 from screens.dialogs.case_action import CaseActionDialog
 from tests.screens.conftest import MakeApp, plain, settle, sign_in
+from tests.screens.test_intake import open_intake, type_call
 
 SIZE = (120, 40)
 
@@ -98,27 +99,43 @@ def kinds(desk: Desk, number: str) -> list[str]:
 
 
 async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Desk) -> None:
-    number = register(desk, flags=frozenset({RiskFlag.LEGAL}))
     qa = next(d.id for d in desk.departments() if d.code == "QA")
-    # The agent accepts and dispatches to Quality; the script follows the stage.
-    async with on_case(make_app, "agent", number) as (pilot, app):
+    # The agent takes the call in the intake form, reads it back, and opens the new case.
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await type_call(pilot, demand="换新机并赔偿地板损失")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
         screen = app.screen
         assert isinstance(screen, CaseScreen)
+        number = screen.number
         head = plain(screen.query_one("#case-head", Static))
-        assert number in head and "B serious" in head and "[Legal]" in head
+        assert number in head and "C general" in head and "New" in head
         assert "First owner: Ada Agent" in head and "not dispatched" in head
         assert "王小明  13800138000" in plain(screen.query_one("#case-customer", Static))
+        script = "".join(plain(s) for s in screen.query_one("#case-script").query(Static))
+        assert number in script and "Promised reply time" in script
         assert {"accept", "reject", "classify"} <= offered(app)
         assert "dispatch" not in offered(app) and "approve_compensation" not in offered(app)
+        # Accepted, reclassified (the customer threatens to sue: legal flag, with a reason),
+        # and dispatched to Quality; the script follows the stage.
         assert await act(pilot, "a") is None
         assert status(desk, number) == "accepted"
-        assert screen.query_one("#case-script").border_title == "Script"
+        fill = {"severity": "B", "flags": ["legal"], "reason": "客户表示要起诉"}
+        assert await act(pilot, "c", fill) is None
+        head = plain(screen.query_one("#case-head", Static))
+        assert "B serious" in head and "[Legal]" in head
         assert await act(pilot, "d", {"department_id": qa}) is None
         assert status(desk, number) == "dispatched"
         head = plain(screen.query_one("#case-head", Static))
         assert "Primary department: Quality" in head
-        script = screen.query_one("#case-script")
-        assert "Quality" in "".join(plain(s) for s in script.query(Static))
+        script = "".join(plain(s) for s in screen.query_one("#case-script").query(Static))
+        assert "passed to Quality" in script
     c, milestones, _ = desk.case(number)
     met = {m.kind: m.met_at for m in milestones if m.met_at}
     assert set(met) == {"acknowledge", "dispatch"}
@@ -172,6 +189,7 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
     assert c.compensation_amount == Decimal("3000.00")
     assert kinds(desk, number)[1:] == [
         "accept",
+        "classify",
         "dispatch",
         "start_investigation",
         "record_contact",
