@@ -10,6 +10,7 @@ same text deliberately. Only a successful save closes it.
 from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
+from enum import StrEnum
 from typing import Any, ClassVar
 
 from rich.text import Text
@@ -136,19 +137,11 @@ class CaseActionDialog(ModalScreen[bool]):
         if name == "severity":
             return _select(wid, [(enum_label(x, lang), x.value) for x in Severity], c.severity)
         if name == "flags":
-            chosen = set(c.flags.split())
-            items = [
-                Selection(Text(enum_label(f, lang)), f.value, f.value in chosen) for f in RiskFlag
-            ]
-            return SelectionList(*items, id=wid)
+            return _ticks(wid, RiskFlag, c.flags, lang)
         if name == "customer_facing":
             return Checkbox(t("case_action.customer_facing"), False, id=wid)
         if name == "remedy_types":
-            chosen = set(c.remedy_types.split())
-            items = [
-                Selection(Text(enum_label(k, lang)), k.value, k.value in chosen) for k in RemedyType
-            ]
-            return SelectionList(*items, id=wid)
+            return _ticks(wid, RemedyType, c.remedy_types, lang)
         if name == "root_cause_category":
             options = [(enum_label(x, lang), x.value) for x in RootCause]
             return _select(wid, options, c.root_cause_category or None)
@@ -313,3 +306,10 @@ def _select(wid: str, options: list[tuple[str, str]], value: str | None) -> Sele
     if value is not None and any(v == value for _, v in options):
         return Select(items, value=value, id=wid)
     return Select(items, id=wid)
+
+
+def _ticks(wid: str, kinds: type[StrEnum], chosen: str, lang: str) -> SelectionList[str]:
+    """A tick list of an enum's values, those in the space-separated `chosen` ticked."""
+    ticked = set(chosen.split())
+    items = [Selection(Text(enum_label(k, lang)), k.value, k.value in ticked) for k in kinds]
+    return SelectionList(*items, id=wid)
