@@ -24,9 +24,11 @@ from deskapp.domain import (
     ClaimType,
     RemedyType,
     RiskFlag,
+    Role,
     RootCause,
     Severity,
     Status,
+    parse_roles,
 )
 from deskapp.errors import NotFound
 from deskapp.i18n import default_catalog, enum_label
@@ -225,5 +227,5 @@ def assignable(desk: Desk, department_id: int | None) -> list[tuple[int, str]]:
             .where(Staff.department_id == department_id, col(Staff.active))
             .order_by(col(Staff.display_name))
         ).all()
-    wanted = {"handler", "dept_manager"}
-    return [(p.id or 0, p.display_name) for p in people if wanted & set(p.roles.split())]
+    wanted = {Role.HANDLER, Role.DEPT_MANAGER}
+    return [(p.id or 0, p.display_name) for p in people if wanted & parse_roles(p.roles)]

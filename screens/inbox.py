@@ -43,9 +43,9 @@ class InboxScreen(DeskScreen):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#inbox", OptionList).focus()
-        self.load()
 
     def on_screen_resume(self) -> None:
+        """On first showing and on coming back from a case: notices may have arrived."""
         self.load()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db")

@@ -174,24 +174,28 @@ class CaseActionDialog(ModalScreen[bool]):
         first = self.query(f"#action-{self.fields[0]}").first()
         first.focus()
 
-    def values(self) -> dict[str, Any]:
-        """What was typed and chosen, as `Desk.act` parameters; empty text is left out."""
-        params: dict[str, Any] = {}
+    def typed(self) -> dict[str, Any]:
+        """What was typed and chosen, field by field; empty text is left out."""
+        typed: dict[str, Any] = {}
         for name in self.fields:
             widget = self.query_one(f"#action-{name}")
             if isinstance(widget, TextArea):
-                text = widget.text.strip()
-                if text:
-                    params[name] = text
+                if widget.text.strip():
+                    typed[name] = widget.text.strip()
             elif isinstance(widget, Input):
                 if widget.value.strip():
-                    params[name] = widget.value.strip()
+                    typed[name] = widget.value.strip()
             elif isinstance(widget, Checkbox):
-                params[name] = widget.value
+                typed[name] = widget.value
             elif isinstance(widget, SelectionList):
-                params[name] = list(widget.selected)
+                typed[name] = list(widget.selected)
             elif isinstance(widget, Select) and widget.value is not Select.NULL:
-                params[name] = widget.value
+                typed[name] = widget.value
+        return typed
+
+    def params(self) -> dict[str, Any]:
+        """`typed` as `Desk.act` parameters: ids as numbers, the whys as one chain."""
+        params = self.typed()
         for name in ("department_id", "assignee_id", "satisfaction"):
             if name in params:
                 params[name] = int(params[name])
@@ -213,15 +217,12 @@ class CaseActionDialog(ModalScreen[bool]):
             return
         self.saving = True
         self._error(self.ctx.t("case_action.saving"))
-        self._save(self.values(), self.version)
+        self._save(self.params(), self.version)
 
     def _check(self) -> dict[str, str]:
         """What can be told before asking the database: a missing reason, a bad amount."""
         t = self.ctx.t
-        values = self.values()
-        for n, name in enumerate(WHYS):  # the chain as typed, before `values` folds it
-            if name in self.fields and self.query_one(f"#action-{name}", Input).value.strip():
-                values[name] = n
+        values = self.typed()
         problems: dict[str, str] = {}
         for name in self.fields:
             if name in _REQUIRED and name not in values:
