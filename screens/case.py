@@ -32,7 +32,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from deskapp import clock, permissions, presence, sla
-from deskapp.case_view import STAGES_FOR_STATUS, CaseDetail, load_case
+from deskapp.case_view import STAGES_FOR_STATUS, CaseDetail, assignable, load_case
 from deskapp.cases import Contact, case_facts
 from deskapp.changes import ChangeFeed, Listener, listen
 from deskapp.context import DeskContext
@@ -126,6 +126,7 @@ class CaseScreen(DeskScreen):
         self.offered: frozenset[str] = frozenset()
         #: The unmasked contact after a (recorded) reveal; kept while the screen is open.
         self.revealed: Contact | None = None
+        self._milestones_shown: Text | None = None
         #: Set once the latest read of the case is on screen (tests wait for it: `settle`).
         self.idle = threading.Event()
         self._stop = threading.Event()
@@ -308,16 +309,24 @@ class CaseScreen(DeskScreen):
             items.append(item)
         line = self.query_one("#case-milestones", Static)
         width = max(20, (line.size.width or self.size.width) - 2)
-        line.update(_pack(items, width))
+        packed = _pack(items, width)
+        if packed != self._milestones_shown:  # most seconds change nothing: send nothing
+            self._milestones_shown = packed
+            line.update(packed)
+
+    def _contact(self, d: CaseDetail) -> tuple[str, str]:
+        """The customer's name and phone as this person may see them: masked unless they work
+        the case or revealed them (the script's salutation follows the same rule)."""
+        cu = d.customer
+        if self.revealed is not None:
+            return self.revealed.name, self.revealed.phone
+        if sees_contact(self.ctx.me, d.complaint):
+            return cu.name, cu.phone
+        return mask_name(cu.name), mask_phone(cu.phone)
 
     def _customer(self, d: CaseDetail) -> RenderableType:
-        t, c, cu = self.ctx.t, d.complaint, d.customer
-        if self.revealed is not None:
-            name, phone = self.revealed
-        elif sees_contact(self.ctx.me, c):
-            name, phone = cu.name, cu.phone
-        else:
-            name, phone = mask_name(cu.name), mask_phone(cu.phone)
+        t, cu = self.ctx.t, d.customer
+        name, phone = self._contact(d)
         text = Text(t("case.customer") + "  ", style="bold")
         text.append(name, style="")
         text.append(f"  {phone}", style="")
@@ -422,7 +431,7 @@ class CaseScreen(DeskScreen):
         tier = CustomerTier.VIP if d.customer.tier == CustomerTier.VIP.value else None
         due = min((m.due_at for m in d.milestones if m.is_open and not m.cancelled), default=None)
         values: dict[str, str | None] = {
-            "customer_name": d.customer.name or None,
+            "customer_name": self._contact(d)[0] or None,
             "agent_name": self.ctx.me.display_name,
             "case_number": c.number,
             "department": d.department(c.primary_dept_id) or None,
@@ -475,6 +484,7 @@ class CaseScreen(DeskScreen):
         self.revealed = contact
         if self.detail is not None:
             self.query_one("#case-customer", Static).update(self._customer(self.detail))
+            self.query_one("#case-script", ScriptPanel).show(self._scripts(self.detail))
         self.notify(self.ctx.t("case.revealed"))
         self.refresh_bindings()
 
@@ -492,8 +502,6 @@ class CaseScreen(DeskScreen):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db")
     def _open_assign(self, detail: CaseDetail) -> None:
-        from deskapp.case_view import assignable
-
         people = assignable(self.ctx.desk, detail.complaint.primary_dept_id)
         self.app.call_from_thread(self._open, "assign", people)
 

@@ -314,10 +314,16 @@ async def test_root_cause_plan_kinds_notes_and_reveal(make_app: MakeApp, desk: D
         screen = app.screen
         assert isinstance(screen, CaseScreen)
         assert "王**  138****8000" in plain(screen.query_one("#case-customer", Static))
+
+        def script() -> str:
+            return "".join(plain(s) for s in screen.query_one("#case-script").query(Static))
+
+        assert "Dear 王**" in script() and "王小明" not in script()  # the script masks too
         assert screen.check_action("reveal", ()) is True
         await pilot.press("w")
         await settle(pilot)
         assert "王小明  13800138000" in plain(screen.query_one("#case-customer", Static))
+        assert "Dear 王小明" in script()
         assert screen.check_action("reveal", ()) is False  # nothing left hidden
     assert kinds(desk, number)[-1] == "reveal_contact"
     async with on_case(make_app, "admin", number) as (pilot, app):  # need-to-know: not admin
