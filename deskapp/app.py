@@ -14,7 +14,6 @@ from collections.abc import Callable
 from typing import ClassVar, Protocol, runtime_checkable
 
 from textual import work
-from textual.app import App
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 
@@ -38,6 +37,7 @@ from screens.intake import DRAFT_KIND, IntakeScreen
 from screens.palette import DeskCommands
 from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
+from widgets.key_order import KeyOrderedApp
 from widgets.queue_list import QueueList
 
 #: Seconds between checks of my cases for at-risk, breached and newly assigned.
@@ -52,7 +52,7 @@ class HoldsDraft(Protocol):
     def has_unsubmitted_work(self) -> bool: ...
 
 
-class DeskApp(App[None]):
+class DeskApp(KeyOrderedApp[None]):
     TITLE = "投诉处理台 Complaint desk"
     ENABLE_COMMAND_PALETTE = True
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {DeskCommands}

@@ -1,0 +1,97 @@
+"""Keys are handled in the order they were typed, one at a time, at any typing speed.
+
+Textual hands each key to whatever widget has focus *when the app reads the key*, but a key
+that moves focus (tab, enter on a form, opening a select) takes effect later: non-priority
+bindings are resolved only after the key has bubbled up through every ancestor's message
+queue, and `Widget.focus()` itself is deferred. Typed fast, or pasted, or delivered in one
+burst by an SSH connection, the next keys reach the old field: "Wang Fang<Tab>Fridge" became
+Name "Wang FangF". A bare app hides this because its queues are empty; a real screen, busy
+with the work of the previous keystroke, does not.
+
+So the app holds each key until the one before it has *settled*: every message queue of the
+app and of the screen on top is empty (checked twice, across a turn of the event loop), which
+means the key, the bubbling, the binding it ran and the focus change it asked for are done.
+Keys still arrive in one queue in their original order; only their hand-out is paced. A
+screen that never goes quiet (a stuck handler) cannot swallow keys: after `MAX_HOLD`
+seconds the next key is handed out anyway.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from typing import Generic, TypeVar
+
+from textual import events
+from textual.app import App
+
+ReturnType = TypeVar("ReturnType")
+
+#: Longest a key waits for the one before it to settle, in seconds.
+MAX_HOLD = 0.5
+#: Checks made at once (a turn of the loop each) before checking every `POLL` seconds.
+FAST_CHECKS = 8
+POLL = 0.001
+
+_Typed = events.Key | events.Paste
+
+
+class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
+    """An App that hands out typed keys and pastes strictly one after another."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._held: deque[_Typed] = deque()
+        self._in_flight = False
+        self._releasing: _Typed | None = None
+        self._settled = asyncio.Event()
+        self._settled.set()
+
+    async def keys_settled(self) -> None:
+        """Wait until every key typed so far has been handed out and has settled (tests)."""
+        while True:
+            read = asyncio.Event()
+            self.call_later(read.set)  # behind every key already in the app's queue
+            await read.wait()
+            if not (self._held or self._in_flight or self._releasing is not None):
+                return
+            await self._settled.wait()
+
+    async def on_event(self, event: events.Event) -> None:
+        if not isinstance(event, _Typed) or event.is_forwarded:
+            await super().on_event(event)
+            return
+        if event is self._releasing:
+            self._releasing = None
+        elif self._in_flight or self._held or self._releasing is not None:
+            self._held.append(event)
+            return
+        self._in_flight = True
+        self._settled.clear()
+        await super().on_event(event)
+        asyncio.get_running_loop().create_task(self._hand_out_when_settled())
+
+    async def _hand_out_when_settled(self) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + MAX_HOLD
+        quiet, checks = 0, 0
+        while quiet < 2 and loop.time() < deadline:
+            checks += 1
+            await asyncio.sleep(0 if checks <= FAST_CHECKS else POLL)
+            quiet = quiet + 1 if self._quiet() else 0
+        self._in_flight = False
+        if self._held:
+            self._releasing = self._held.popleft()
+            self.post_message(self._releasing)
+        else:
+            self._settled.set()
+
+    def _quiet(self) -> bool:
+        """Nothing waits in the app's queue or in any queue of the screen on top."""
+        if self.message_queue_size:
+            return False
+        try:
+            screen = self.screen
+        except Exception:  # no screen yet, or shutting down: nothing to wait for
+            return True
+        return not any(node.message_queue_size for node in screen.walk_children(with_self=True))
