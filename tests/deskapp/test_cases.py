@@ -344,3 +344,10 @@ def test_find_cases_by_number_prefix_or_phone(desk: Desk) -> None:
     assert [c.number for c in desk.find_cases("ts-20261123")] == [b, a]
     assert [c.number for c in desk.find_cases("555 01")] == [b]
     assert desk.find_cases("%%%") == [] and desk.find_cases("TS") == []
+
+
+def test_every_transition_has_its_field_changes_and_no_step_is_orphaned() -> None:
+    from deskapp.cases.steps import STEPS
+    from deskapp.workflow import TRANSITIONS
+
+    assert set(STEPS) == set(TRANSITIONS)

@@ -243,7 +243,7 @@ def every_validation_message() -> list[tuple[str, str]]:
             "email": "not-an-email",
         }
     ).items()
-    from deskapp.cases import _amount
+    from deskapp.cases.steps import amount as _amount
 
     for bad in ("lots", "-1"):
         with pytest.raises(InvalidInput) as caught:

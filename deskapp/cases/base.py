@@ -1,0 +1,80 @@
+"""What every group of use cases shares: the database, the deployment's policy, and loading a
+case by number (locked for writing when it is about to change)."""
+
+from __future__ import annotations
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from deskapp import sla, workflow
+from deskapp.cases.actor import Actor
+from deskapp.config import Settings, load_settings
+from deskapp.domain import Status, parse_flags
+from deskapp.errors import NotFound
+from store.engine import read_session
+from store.models import Complaint, Department, Staff
+
+
+def case_facts(c: Complaint) -> workflow.CaseFacts:
+    return workflow.CaseFacts(
+        status=Status(c.status),
+        flags=parse_flags(c.flags),
+        first_owner_id=c.first_owner_id,
+        primary_dept_id=c.primary_dept_id,
+        assignee_id=c.assignee_id,
+        plan_proposed_by_id=c.plan_proposed_by_id,
+        compensation_amount=c.compensation_amount,
+        legal_cleared=c.legal_cleared,
+        compensation_approved=c.compensation_approved_by_id is not None,
+        customer_confirmed=c.customer_confirmed_at is not None,
+        departments_left=frozenset(int(x) for x in c.departments_left.split()),
+        resume_status=Status(c.resume_status) if c.resume_status else None,
+    )
+
+
+def department_contact(s: Session, department_id: int) -> Staff | None:
+    """Who receives a department's notices: its liaison, else its manager (active ones only)."""
+    dept = s.get(Department, department_id)
+    if dept is None:
+        return None
+    for staff_id in (dept.liaison_id, dept.manager_id):
+        staff = s.get(Staff, staff_id) if staff_id is not None else None
+        if staff is not None and staff.active:
+            return staff
+    return None
+
+
+class DeskBase:
+    """The use cases over one database, with the deployment's policy and calendars."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        settings: Settings | None = None,
+        policy: sla.SlaPolicy | None = None,
+        calendars: sla.CalendarSet | None = None,
+    ) -> None:
+        self.engine = engine
+        self.settings = settings or load_settings()
+        self.policy = policy or sla.load_policy(
+            self.settings.sla.policy_file, calendar_dirs=self.settings.sla.calendar_dirs
+        )
+        self.calendars = calendars or sla.CalendarSet(self.settings.sla.calendar_dirs)
+        self.rules = workflow.Rules(legal_review_amount=self.settings.legal_review_amount)
+
+    def actor(self, login: str) -> Actor:
+        with read_session(self.engine) as s:
+            staff = s.exec(select(Staff).where(Staff.login == login)).first()
+            if staff is None or not staff.active:
+                raise NotFound(f"no active staff account {login!r}")
+            return Actor.from_staff(staff)
+
+    def _load_locked(self, s: Session, number: str) -> Complaint:
+        return self._load(s, number, lock=True)
+
+    def _load(self, s: Session, number: str, *, lock: bool = False) -> Complaint:
+        query = select(Complaint).where(Complaint.number == number)
+        c = s.exec(query.with_for_update() if lock else query).first()
+        if c is None:
+            raise NotFound(f"no complaint {number}")
+        return c

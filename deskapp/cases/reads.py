@@ -1,0 +1,77 @@
+"""Reads that are not a live screen's: jumping to a case, the names lists show, and one case
+with everything recorded about it (tests and tools)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlmodel import col, func, select
+
+from deskapp import milestones as ms
+from deskapp.cases.base import DeskBase
+from deskapp.cases.intake import PastCase
+from deskapp.domain import Status
+from deskapp.errors import NotFound
+from store.engine import read_session
+from store.models import CaseEvent, Complaint, Customer, Department, Milestone, Staff
+
+
+@dataclass(frozen=True)
+class DepartmentInfo:
+    id: int
+    code: str
+    name: str
+    name_en: str
+
+
+class Reads(DeskBase):
+    def find_cases(self, query: str, *, limit: int = 20) -> list[PastCase]:
+        """Cases whose number starts with, or whose customer's phone contains, `query` — for
+        jumping to a case from the command palette. Newest first."""
+        query = query.strip()
+        if len(query) < 3:
+            return []
+        with read_session(self.engine) as s:
+            rows = s.exec(
+                select(Complaint.number, Complaint.created_at, Complaint.subject, Complaint.status)
+                .join(Customer, col(Customer.id) == col(Complaint.customer_id))
+                .where(
+                    col(Complaint.number).startswith(query.upper(), autoescape=True)
+                    | col(Customer.phone).contains(query, autoescape=True)
+                )
+                .order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
+                .limit(limit)
+            ).all()
+        return [PastCase(n, at, subj, Status(st)) for n, at, subj, st in rows]
+
+    def staff_names(self) -> dict[int, str]:
+        """Display names by staff id, for lists that show who is assigned."""
+        with read_session(self.engine) as s:
+            rows = s.exec(select(Staff.id, Staff.display_name)).all()
+        return {ident: name for ident, name in rows if ident is not None}
+
+    def departments(self) -> list[DepartmentInfo]:
+        with read_session(self.engine) as s:
+            rows = s.exec(
+                select(Department).where(col(Department.active)).order_by(col(Department.code))
+            ).all()
+        return [DepartmentInfo(d.id or 0, d.code, d.name, d.name_en) for d in rows]
+
+    def status_counts(self) -> dict[str, int]:
+        with read_session(self.engine) as s:
+            rows = s.exec(select(Complaint.status, func.count()).group_by(Complaint.status)).all()
+        return {status: int(n) for status, n in rows}
+
+    def case(self, number: str) -> tuple[Complaint, list[Milestone], list[CaseEvent]]:
+        with read_session(self.engine) as s:
+            c = s.exec(select(Complaint).where(Complaint.number == number)).first()
+            if c is None or c.id is None:
+                raise NotFound(f"no complaint {number}")
+            events = list(
+                s.exec(
+                    select(CaseEvent)
+                    .where(CaseEvent.complaint_id == c.id)
+                    .order_by(col(CaseEvent.id))
+                ).all()
+            )
+            return c, ms.load(s, c.id), events
