@@ -17,6 +17,7 @@ from textual import work
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 
+from deskapp import permissions
 from deskapp.alerts import Alert, MyCasesWatch
 from deskapp.cases import Desk
 from deskapp.context import DeskContext
@@ -33,7 +34,7 @@ from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.help import HelpScreen
 from screens.inbox import InboxScreen
-from screens.intake import DRAFT_KIND, IntakeScreen
+from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
 from screens.palette import DeskCommands
 from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
@@ -80,7 +81,8 @@ class DeskApp(KeyOrderedApp[None]):
         self.ctx = DeskContext(
             desk=desk,
             lang=lang,
-            drafts=drafts or DraftStore(),
+            # A draft belongs to the database it was typed for (`desk_info.desk_id`).
+            drafts=(drafts or DraftStore()).for_desk(desk.desk_id()),
             demo=demo,
             scripts=scripts or default_library(),
         )
@@ -166,8 +168,10 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _offer_draft(self) -> None:
         """A draft left by a crash, a kill or a lost connection: resume it, or throw it away."""
+        if not self._may_take_complaints():
+            return
         draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
-        if draft is None or not any(str(v).strip() for v in draft.values.values() if v):
+        if draft is None or not draft_has_content(draft.values):
             return
         t = self.ctx.t
         saved = draft.saved_at.astimezone(self.ctx.desk.settings.tz).strftime("%m-%d %H:%M")
@@ -207,7 +211,15 @@ class DeskApp(KeyOrderedApp[None]):
             return False
         if action == "breach_board":
             return bool(self.ctx.me.roles & BOARD_ROLES)
+        if action == "new_complaint":
+            return self._may_take_complaints()
         return True
+
+    def _may_take_complaints(self) -> bool:
+        """F2 is offered to the roles that register complaints (the use case checks again)."""
+        return self.ctx.actor is not None and permissions.allows(
+            "intake", self.ctx.me.facts(), None
+        )
 
     def action_queue(self) -> None:
         self._show_live(QueueScreen)
@@ -236,7 +248,7 @@ class DeskApp(KeyOrderedApp[None]):
             self.push_screen(HelpScreen(self.ctx, self.screen))
 
     def action_new_complaint(self) -> None:
-        if self.ctx.actor is None or isinstance(self.screen, IntakeScreen):
+        if not self._may_take_complaints() or isinstance(self.screen, IntakeScreen):
             return
         draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
         self.push_screen(IntakeScreen(self.ctx, draft=draft.values if draft else None))

@@ -209,6 +209,13 @@ def _entry(
         for name, pair in sorted(payload.get("changes", {}).items())
     )
     said = [str(payload[key]) for key in ("reason", "comment", "note") if payload.get(key)]
+    overrides = payload.get("overrides") if event.kind == "triage_override" else None
+    if isinstance(overrides, dict):  # the rules' suggestion → what the agent chose, and why
+        changes = tuple(
+            (name, shown(name, o.get("suggested")), shown(name, o.get("chosen")))
+            for name, o in sorted(overrides.items())
+        )
+        said += list(dict.fromkeys(o["reason"] for o in overrides.values() if o.get("reason")))
     contact = payload.get("contact")
     if isinstance(contact, dict):  # how the customer was reached, and what came of it
         mode = catalog.text(f"case_action.mode.{contact.get('mode', 'phone')}", lang)

@@ -203,20 +203,18 @@ def upgrade(db_url: str | None) -> None:
         click.echo(f"{where}: already at {after}")
     else:
         click.echo(f"{where}: {before or 'empty'} → {after} (head {head_revision(engine)})")
-        filled = _backfill(engine)
-        if filled:
-            click.echo(f"{where}: filled the at-risk time of {filled} open cases")
-
-
-def _backfill(engine: Any) -> int:
-    """Derived columns a migration could not compute (they need the business calendars)."""
-    from deskapp import milestones
     from deskapp.cases import Desk
-    from store.engine import write_session
+    from deskapp.upkeep import after_upgrade
 
     desk = Desk(engine)
-    with write_session(engine) as s:
-        return milestones.backfill(s, desk.policy, desk.calendars)
+    done = after_upgrade(engine, desk.policy, desk.calendars)
+    if done.heads_filled:
+        click.echo(f"{where}: filled the at-risk time of {done.heads_filled} open cases")
+    if done.merges_recorded:
+        click.echo(
+            f"{where}: merged {done.merges_recorded} duplicate customers "
+            "(one phone number written two ways); each merge is an audit event"
+        )
 
 
 @db.command()

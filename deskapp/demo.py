@@ -64,6 +64,7 @@ from deskapp.domain import (
 from deskapp.overview import DEMO_EVENT
 from store.engine import read_session, write_session
 from store.models import AuditHead, Department, Staff
+from store.phones import normal_phone
 
 __all__ = ["DEMO_PASSWORD", "DemoStats", "default_workers", "generate", "has_staff"]
 
@@ -1072,7 +1073,7 @@ class _Storyteller:
         return {
             "id": index,
             "name": name,
-            "phone": phone,
+            "phone": normal_phone(phone),  # stored as intake stores it: one form per number
             "other_phones": other,
             "email": email,
             "tier": tier,

@@ -1,9 +1,11 @@
 """Drafts that survive anything: a crash, `kill -9`, a dropped SSH connection, a dead database.
 
-A draft is a small JSON file per person and form in the user data directory, replaced
+A draft is a small JSON file per desk, person and form in the user data directory, replaced
 atomically (write a temporary file, fsync, rename), so a kill at any instant leaves either the
 old draft or the new one, never half of one. It lives outside the database on purpose: the
-moment the database is unreachable is exactly when the typed text must not be lost.
+moment the database is unreachable is exactly when the typed text must not be lost. Drafts
+are filed under the database's own id (`desk_info`), so a draft typed on one desk is never
+offered on another.
 """
 
 from __future__ import annotations
@@ -36,15 +38,22 @@ class Draft:
 
 
 class DraftStore:
-    def __init__(self, root: Path | None = None) -> None:
+    def __init__(self, root: Path | None = None, desk_id: str = "") -> None:
         self.root = root or default_root()
+        self.desk_id = desk_id
+
+    def for_desk(self, desk_id: str) -> DraftStore:
+        """The drafts of one database (the same store when it is already that desk's)."""
+        return self if desk_id == self.desk_id else DraftStore(self.root, desk_id)
 
     def _path(self, login: str, kind: str) -> Path:
-        return self.root / _SAFE.sub("_", login) / f"{_SAFE.sub('_', kind)}.json"
+        desk = self.root / _SAFE.sub("_", self.desk_id) if self.desk_id else self.root
+        return desk / _SAFE.sub("_", login) / f"{_SAFE.sub('_', kind)}.json"
 
     def save(self, login: str, kind: str, values: dict[str, Any]) -> Path:
         path = self._path(login, kind)
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        path.parent.parent.chmod(0o700)
         body = json.dumps(
             {"kind": kind, "saved_at": clock.now().isoformat(), "values": values},
             ensure_ascii=False,

@@ -49,3 +49,16 @@ class ConflictError(DeskError):
             f"{number} was changed by {who or 'someone else'} after you opened it "
             f"(version {expected} → {current}); your change was not saved."
         )
+
+
+def describe(error: BaseException, limit: int = 200) -> str:
+    """An error in one line for the status bar: its first non-blank line, else its kind.
+
+    Exceptions can carry an empty message (`RuntimeError()`, many driver errors), a traceback-
+    like block, or text from the customer; the person at the desk gets one readable line.
+    """
+    for line in str(error).splitlines():
+        if line.strip():
+            line = line.strip()
+            return line if len(line) <= limit else line[: limit - 1] + "…"
+    return type(error).__name__

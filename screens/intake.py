@@ -1,16 +1,19 @@
 """F2: register a complaint while the customer is on the line.
 
 Tab order follows the call: phone → name → subject → description → demand, then the details and
-the classification. As the phone is typed the customer is looked up; as the text is typed the
-triage rules suggest a classification (with reasons) that one key accepts. Every change is saved
-as a local draft, so nothing typed is lost to a crash or a dropped connection. ctrl+s checks the
-form, marks every problem in place, and opens the read-back.
+the classification. The screen composes three helpers: `IntakeAssist` looks the caller up and
+runs the triage rules in workers as the agent types; `DraftKeeper` saves what is typed as a
+local draft; the read-back dialog confirms it with the customer.
+
+The rules' classification is applied, not merely shown: every classification field the agent
+has not set by hand follows it, live (`deskapp.triage_review`). Going below it — a lower
+severity, a legal, media or regulator flag taken off — opens a reason box that must be filled.
+The script's promised reply time always follows the severity that will be saved. ctrl+s checks
+the form, marks every problem in place, and opens the read-back.
 """
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -19,7 +22,6 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, VerticalScroll
-from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Input, Select, SelectionList, Static, TextArea
 from textual.widgets.selection_list import Selection
@@ -27,21 +29,26 @@ from textual.widgets.selection_list import Selection
 from deskapp import clock, triage
 from deskapp.cases import CustomerLookup, DepartmentInfo, IntakeForm, IntakeResult
 from deskapp.context import DeskContext
-from deskapp.domain import Category, Channel, ClaimType, CustomerTier, RiskFlag, Severity
-from deskapp.errors import DeskError, InvalidInput
+from deskapp.domain import Category, Channel, ClaimType, CustomerTier, RiskFlag, Severity, Status
+from deskapp.errors import InvalidInput, describe
 from deskapp.i18n import enum_label, field_label, localise_problem
+from deskapp.triage_review import Choice, follow, needs_reason
 from deskapp.validation import check_fields
 from deskapp.wording import promise_words
 from screens.base import DeskScreen
 from screens.dialogs.readback import ReadBack, ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
+from screens.intake_assist import IntakeAssist
+from screens.intake_draft import DRAFT_KIND, DraftKeeper
 from widgets.customer_card import CustomerCard
+from widgets.debounce import Debouncer
 from widgets.form_field import FormField
 from widgets.key_bar import key_display
 from widgets.script_panel import ScriptPanel
 from widgets.suggestion_panel import SuggestionLine, SuggestionPanel
 
-DRAFT_KIND = "intake"
+__all__ = ["DRAFT_KIND", "IntakeScreen", "draft_has_content"]
+
 TEXT_FIELDS = (
     "phone",
     "name",
@@ -57,7 +64,11 @@ TEXT_FIELDS = (
 )
 CHOICE_FIELDS = ("channel", "category", "claim_type", "severity", "primary_dept_id")
 REQUIRED = frozenset({"phone", "name", "subject", "description", "demand"})
-LOOKUP_DELAY, TRIAGE_DELAY, DRAFT_DELAY = 0.3, 0.3, 0.5
+#: What the customer said: the triage rules read these.
+SPOKEN = ("subject", "description", "demand")
+#: Changes that alter the script (its salutation, or the promised reply time).
+SCRIPTED = frozenset({"name", "severity", "category", "flags"})
+SCRIPT_DELAY = 0.1
 
 
 class IntakeScreen(DeskScreen):
@@ -71,6 +82,8 @@ class IntakeScreen(DeskScreen):
     IntakeScreen TextArea { height: 4; }
     IntakeScreen #description { height: 6; }
     IntakeScreen SelectionList { height: auto; max-height: 8; }
+    IntakeScreen #field-override_reason { display: none; }
+    IntakeScreen #field-override_reason.-needed { display: block; }
     IntakeScreen #intake-status { height: 1; color: $text-muted; padding: 0 1; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -84,13 +97,14 @@ class IntakeScreen(DeskScreen):
         super().__init__(ctx)
         self._initial = draft or {}
         self._departments: list[DepartmentInfo] = []
-        self._suggestions: triage.Suggestions | None = None
-        self._customer: CustomerLookup | None = None
-        self._debouncers: dict[str, tuple[Timer, Callable[[], None]]] = {}
-        self._dirty = bool(draft)
+        self._controls: dict[str, Widget] = {}
+        self._fields: dict[str, FormField] = {}
+        #: What the rules last filled in (a field that differs from it was set by hand).
+        self._filled = Choice.from_json(self._initial.get("filled", {}))
         self._busy = False
-        self._draft_lock = threading.Lock()
-        self._draft_rev = self._saved_rev = 0
+        self.assist = IntakeAssist(self, self, ctx)
+        self._draft = DraftKeeper(self, ctx, self.values, draft_has_content)
+        self._scripts_later = Debouncer(self, SCRIPT_DELAY, self._refresh_scripts)
 
     # -- layout -----------------------------------------------------------------------------
 
@@ -128,6 +142,10 @@ class IntakeScreen(DeskScreen):
                 flags = [Selection(enum_label(f, lang), f.value) for f in RiskFlag]
                 yield self._field("flags", SelectionList[str](*flags, id="flags"))
                 yield self._field(
+                    "override_reason",
+                    Input(id="override_reason", placeholder=t("intake.hint_override_reason")),
+                )
+                yield self._field(
                     "primary_dept_id",
                     Select[int]([], id="primary_dept_id", prompt=t("common.none")),
                 )
@@ -146,6 +164,9 @@ class IntakeScreen(DeskScreen):
 
     def on_mount(self) -> None:
         super().on_mount()
+        # Looked up once: a keystroke must not search the DOM.
+        self._fields = {f.field_name: f for f in self.query(FormField)}
+        self._controls = {name: f.control for name, f in self._fields.items()}
         self.query_one("#customer-card", CustomerCard).show_new(self.ctx.t("intake.customer_new"))
         self.query_one("#suggestions", SuggestionPanel).show_empty(
             self.ctx.t("intake.suggest.none")
@@ -153,49 +174,75 @@ class IntakeScreen(DeskScreen):
         self._load_departments()
         if self._initial:
             self.set_values(self._initial)
+            self._draft.resumed()
+            if self._initial.get("phone"):
+                self.assist.lookup_soon()
         self._refresh_scripts()
-        self.query_one("#phone", Input).focus()
+        self._controls["phone"].focus()
 
     def on_resize(self) -> None:
         self.set_class(self.size.width < 100, "-narrow")
 
     # -- values -----------------------------------------------------------------------------
 
+    def _text(self, name: str) -> str:
+        control = self._controls[name]
+        return control.text if isinstance(control, TextArea) else control.value  # type: ignore[attr-defined]
+
+    def _select(self, name: str) -> Any:
+        value = self._controls[name].value  # type: ignore[attr-defined]
+        return None if value is Select.NULL else value
+
+    def _flags(self) -> SelectionList[str]:
+        flags = self._controls["flags"]
+        assert isinstance(flags, SelectionList)
+        return flags
+
     def values(self) -> dict[str, Any]:
         """Everything typed, as plain JSON-able values (the draft's content)."""
-        out: dict[str, Any] = {}
-        for name in TEXT_FIELDS:
-            widget = self.query_one(f"#{name}")
-            out[name] = widget.text if isinstance(widget, TextArea) else widget.value  # type: ignore[attr-defined]
-        for name in CHOICE_FIELDS:
-            value = self.query_one(f"#{name}", Select).value
-            out[name] = None if value is Select.NULL else value
-        out["flags"] = sorted(self.query_one("#flags", SelectionList).selected)
+        out: dict[str, Any] = {name: self._text(name) for name in TEXT_FIELDS}
+        out.update({name: self._select(name) for name in CHOICE_FIELDS})
+        out["flags"] = sorted(self._flags().selected)
+        out["override_reason"] = self._text("override_reason")
+        out["filled"] = self._filled.as_json()
         return out
 
     def set_values(self, values: dict[str, Any]) -> None:
-        for name in TEXT_FIELDS:
-            if name in values and values[name] is not None:
-                widget = self.query_one(f"#{name}")
-                if isinstance(widget, TextArea):
-                    widget.load_text(str(values[name]))
+        for name in (*TEXT_FIELDS, "override_reason"):
+            if values.get(name) is not None:
+                control = self._controls[name]
+                if isinstance(control, TextArea):
+                    control.load_text(str(values[name]))
                 else:
-                    widget.value = str(values[name])  # type: ignore[attr-defined]
+                    control.value = str(values[name])  # type: ignore[attr-defined]
         for name in CHOICE_FIELDS:
             if values.get(name) is not None:
-                select = self.query_one(f"#{name}", Select)
+                select = self._controls[name]
+                assert isinstance(select, Select)
                 try:
                     select.value = values[name]
                 except Exception:  # a department that no longer exists: leave it blank
                     select.clear()
         if "flags" in values:
-            flags = self.query_one("#flags", SelectionList)
+            flags = self._flags()
             flags.deselect_all()
             for flag in values["flags"]:
                 flags.select(flag)
+        if "filled" not in values:  # an older draft: take what it shows as the rules' own
+            self._filled = self._shown()
 
     def has_unsubmitted_work(self) -> bool:
-        return self._dirty
+        return self._draft.flush()
+
+    def flush_draft(self) -> None:
+        """Save the draft now, synchronously (on hang-up or quit)."""
+        self._draft.flush()
+
+    def caller_keys(self) -> tuple[str, str]:
+        return self._text("phone"), self._text("order_ref")
+
+    def triage_texts(self) -> tuple[str, str, str]:
+        return self._text("subject"), self._text("description"), self._text("demand")
 
     # -- reacting to typing -------------------------------------------------------------------
 
@@ -204,6 +251,7 @@ class IntakeScreen(DeskScreen):
     @on(Select.Changed)
     @on(SelectionList.SelectedChanged)
     def _changed(self, event: Any) -> None:
+        """Kept small: a keystroke only pokes the reactions that wait for a pause."""
         control = (
             getattr(event, "input", None)
             or getattr(event, "text_area", None)
@@ -211,88 +259,35 @@ class IntakeScreen(DeskScreen):
             or getattr(event, "selection_list", None)
         )
         name = getattr(control, "id", None) or ""
-        self._dirty = True
-        self._debounce("draft", DRAFT_DELAY, self._save_draft)
-        if name == "phone":
-            self._debounce("lookup", LOOKUP_DELAY, self._lookup)
-        if name in ("subject", "description", "demand"):
-            self._debounce("triage", TRIAGE_DELAY, self._run_triage)
-        if name in ("category", "claim_type", "severity", "flags", "primary_dept_id"):
-            self._show_suggestions()
-        if name in ("severity", "category", "name"):
-            self._refresh_scripts()
-        field = self._form_field(name)
+        self._draft.touch()
+        if name in ("phone", "order_ref"):
+            self.assist.lookup_soon()
+        elif name in SPOKEN:
+            self.assist.triage_soon()
+        elif name in ("category", "claim_type", "severity", "flags", "primary_dept_id"):
+            self._review_choice()
+        if name in SCRIPTED:
+            self._scripts_later.poke()
+        field = self._fields.get(name)
         if field is not None and field.has_error:
             self._check_one(name)
 
-    def _debounce(self, key: str, delay: float, callback: Callable[[], None]) -> None:
-        old = self._debouncers.pop(key, None)
-        if old is not None:
-            old[0].stop()
-        self._debouncers[key] = (self.set_timer(delay, lambda: self._fire(key)), callback)
-
-    def _fire(self, key: str) -> None:
-        pending = self._debouncers.pop(key, None)
-        if pending is not None:
-            pending[1]()
-
     def fire_pending(self) -> None:
-        """Run every waiting reaction now: a submit right after the last keystroke must see
-        the triage and lookup for what was typed, not for what was there 300 ms earlier."""
-        for key in list(self._debouncers):
-            timer, _ = self._debouncers[key]
-            timer.stop()
-            self._fire(key)
+        """Run every waiting reaction now (tests; the submit waits for them its own way)."""
+        self.assist.when_settled(lambda: None)
+        self._scripts_later.fire_now()
 
-    def _form_field(self, name: str) -> FormField | None:
-        found = self.query(f"#field-{name}")
-        return found.first(FormField) if found else None
+    # -- the caller -----------------------------------------------------------------------------
 
-    def _save_draft(self) -> None:
-        self._draft_rev += 1
-        self._write_draft(self.ctx.me.login, self.values(), self._draft_rev)
-
-    @work(thread=True, exit_on_error=False, group="draft")
-    def _write_draft(self, login: str, values: dict[str, Any], rev: int) -> None:
-        self._store_draft(login, values, rev)
-
-    def _store_draft(self, login: str, values: dict[str, Any] | None, rev: int) -> None:
-        """Writes land in order: a slow background write of older values never replaces a
-        newer draft (or brings back one that was discarded). `values=None` discards."""
-        with self._draft_lock:
-            if rev <= self._saved_rev:
-                return
-            if values is None:
-                self.ctx.drafts.discard(login, DRAFT_KIND)
-            else:
-                self.ctx.drafts.save(login, DRAFT_KIND, values)
-            self._saved_rev = rev
-
-    def flush_draft(self) -> None:
-        """Save the draft now, synchronously (on hang-up or quit)."""
-        if self._dirty and self.ctx.actor is not None:
-            self._draft_rev += 1
-            self._store_draft(self.ctx.me.login, self.values(), self._draft_rev)
-
-    # -- customer lookup ----------------------------------------------------------------------
-
-    def _lookup(self) -> None:
-        self._do_lookup(self.query_one("#phone", Input).value)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="lookup")
-    def _do_lookup(self, phone: str) -> None:
-        found = self.ctx.desk.lookup_customer(phone)
-        self.app.call_from_thread(self._show_customer, found)
-
-    def _show_customer(self, found: CustomerLookup | None) -> None:
+    def show_customer(self, found: CustomerLookup | None) -> None:
         t, lang = self.ctx.t, self.ctx.lang
         card = self.query_one("#customer-card", CustomerCard)
-        self._customer = found
-        if found is None:
-            card.show_new(t("intake.customer_new"))
+        if found is None or not found.known:
+            card.show_new(
+                t("intake.customer_new"),
+                repeat=t("intake.repeat") if found and found.repeat else "",
+            )
         else:
-            from deskapp.domain import Status
-
             card.show_known(
                 found,
                 heading=t("intake.customer_known", name=found.name),
@@ -310,54 +305,75 @@ class IntakeScreen(DeskScreen):
                 status_label={s.value: enum_label(s, lang) for s in Status},
                 date_format="%m-%d",
             )
-            name = self.query_one("#name", Input)
+            name, email = self._controls["name"], self._controls["email"]
+            assert isinstance(name, Input) and isinstance(email, Input)
             if not name.value.strip():
                 name.value = found.name
-            email = self.query_one("#email", Input)
             if not email.value.strip() and found.email:
                 email.value = found.email
-        self._run_triage()
-        self._refresh_scripts()
+        self._scripts_later.poke()
 
-    # -- triage ---------------------------------------------------------------------------------
+    # -- the classification ---------------------------------------------------------------------
 
-    def _history(self) -> triage.CustomerHistory | None:
-        found = self._customer
-        if found is None:
-            return None
-        return triage.CustomerHistory(
-            is_vip=found.vip, repeat=found.repeat, recent_cases=len(found.cases)
+    def _dept_code(self, dept_id: int | None) -> str:
+        return next((d.code for d in self._departments if d.id == dept_id), "")
+
+    def _shown(self) -> Choice:
+        """The form's classification now, in the rules' terms."""
+        return Choice(
+            category=self._select("category") or "",
+            claim_type=self._select("claim_type") or "",
+            severity=self._select("severity") or "",
+            department=self._dept_code(self._select("primary_dept_id")),
+            flags=frozenset(self._flags().selected),
         )
 
-    def _run_triage(self) -> None:
-        v = self.values()
-        self._suggestions = triage.suggest(
-            v["subject"], v["description"], v["demand"], self._history()
-        )
-        self._show_suggestions()
+    def _show_choice(self, choice: Choice, shown: Choice) -> None:
+        """Set the controls that differ (each set posts one Changed, nothing else)."""
+        for name in ("category", "claim_type", "severity"):
+            if getattr(choice, name) != getattr(shown, name):
+                self._controls[name].value = getattr(choice, name)  # type: ignore[attr-defined]
+        if choice.department != shown.department:
+            dept = next((d.id for d in self._departments if d.code == choice.department), None)
+            select = self._controls["primary_dept_id"]
+            assert isinstance(select, Select)
+            if dept is not None:
+                select.value = dept
+            elif not choice.department:
+                select.clear()
+        flags = self._flags()
+        for flag in choice.flags - shown.flags:
+            flags.select(flag)
+        for flag in shown.flags - choice.flags:
+            flags.deselect(flag)
 
-    def _chosen(self) -> dict[str, str]:
-        """The form's classification in the shape `triage.overrides` compares."""
-        v = self.values()
-        dept = next((d.code for d in self._departments if d.id == v["primary_dept_id"]), "")
-        return {
-            "category": v["category"] or "",
-            "severity": v["severity"] or "",
-            "department": dept,
-            "flags": " ".join(v["flags"]),
-            "claim_type": v["claim_type"] or "",
-        }
+    def show_suggestions(self, found: triage.Suggestions) -> None:
+        """New judgement from the rules: fill every field the agent has not set by hand."""
+        shown = self._shown()
+        if not self._departments:  # not loaded yet: leave the department for later
+            found = _without_department(found, shown.department)
+        after = follow(found, shown, self._filled)
+        self._filled = after.filled
+        self._show_choice(after.shown, shown)
+        self._review_choice(after.shown)
 
-    def _show_suggestions(self) -> None:
-        panel = self.query_one("#suggestions", SuggestionPanel)
-        found = self._suggestions
+    def _review_choice(self, shown: Choice | None = None) -> None:
+        """Show the suggestions against the form, and ask for a reason when it goes below."""
+        found = self.assist.found
         if found is None:
             return
-        t, lang = self.ctx.t, self.ctx.lang
-        chosen = self._chosen()
-        suggested = found.as_choices()
-        sep = "；" if lang == "zh" else "; "
+        shown = shown or self._shown()
+        below = needs_reason(found, shown)
+        reason = self._fields["override_reason"]
+        reason.set_class(bool(below), "-needed")
+        if not below and reason.has_error:
+            reason.set_error(None)
+        self._show_panel(found, shown)
 
+    def _show_panel(self, found: triage.Suggestions, shown: Choice) -> None:
+        t, lang = self.ctx.t, self.ctx.lang
+        chosen, suggested = shown.as_strings(), Choice.suggested(found).as_strings()
+        sep = "；" if lang == "zh" else "; "
         dept_name = {
             d.code: (d.name if lang == "zh" else d.name_en or d.name) for d in self._departments
         }
@@ -368,7 +384,7 @@ class IntakeScreen(DeskScreen):
         }
 
         def show(key: str, value: str) -> str:
-            """A form value (the strings `as_choices` and `_chosen` hold) as the person reads it."""
+            """A form value (as `Choice.as_strings` holds it) as the person reads it."""
             if key == "department":
                 return dept_name.get(value, t("common.none"))
             if key == "flags":
@@ -395,48 +411,51 @@ class IntakeScreen(DeskScreen):
                 )
             )
         key = key_display(self.app, self._binding("accept_suggestions"))
-        panel.show(lines, f"{key} {t('intake.suggest.accept_all')}")
+        self.query_one("#suggestions", SuggestionPanel).show(
+            lines, f"{key} {t('intake.suggest.accept_all')}"
+        )
 
     def _binding(self, action: str) -> Binding:
         return next(b for b in self.BINDINGS if isinstance(b, Binding) and b.action == action)
 
     def action_accept_suggestions(self) -> None:
-        self.fire_pending()
-        if self._suggestions is None:
-            self._run_triage()
-        found = self._suggestions
-        if found is None:
-            return
-        self.query_one("#category", Select).value = found.category.value.value
-        self.query_one("#severity", Select).value = found.severity.value.value
-        self.query_one("#claim_type", Select).value = found.claim_type.value.value
-        dept = next((d.id for d in self._departments if d.code == found.department.value), None)
-        if dept is not None:
-            self.query_one("#primary_dept_id", Select).value = dept
-        flags = self.query_one("#flags", SelectionList)
-        for flag in found.flags.value:
-            flags.select(flag.value)
-        self._status(self.ctx.t("intake.suggest.accepted"))
-        self.call_after_refresh(self._show_suggestions)
+        """Back to the rules' judgement on every field: the agent's own choices are dropped."""
+
+        def accept() -> None:
+            found = self.assist.found
+            if found is None:
+                return
+            shown = self._shown()
+            wanted = Choice.suggested(found)
+            if not self._departments:
+                wanted = Choice(**{**wanted.__dict__, "department": shown.department})
+            self._filled = wanted
+            self._show_choice(wanted, shown)
+            self._review_choice(wanted)
+            self._status(self.ctx.t("intake.suggest.accepted"))
+
+        self.assist.when_settled(accept)
 
     # -- scripts ---------------------------------------------------------------------------------
 
+    def _vip(self) -> bool:
+        customer = self.assist.customer
+        return bool(customer and customer.vip) or RiskFlag.VIP.value in self._flags().selected
+
     def _refresh_scripts(self) -> None:
-        v = self.values()
         lang = self.ctx.lang
-        tier = CustomerTier.VIP if (self._customer and self._customer.vip) else None
-        severity = Severity(v["severity"]) if v["severity"] else None
-        category = Category(v["category"]) if v["category"] else None
-        promised = self.ctx.desk.preview_promise(severity or Severity.C, tier is not None)
+        severity = Severity(self._select("severity") or Severity.C)
+        category = Category(self._select("category") or Category.OTHER)
+        tier = CustomerTier.VIP if self._vip() else None
+        promised = self.ctx.desk.preview_promise(severity, tier is not None)
         values = {
-            "customer_name": v["name"].strip() or None,
+            "customer_name": self._text("name").strip() or None,
             "agent_name": self.ctx.me.display_name,
             "reply_by": promise_words(promised, clock.now(), self.ctx.desk.settings.tz, lang),
         }
-        library = self.ctx.scripts
         scripts = []
         for stage in ("greeting", "promise"):
-            body = library.render(
+            body = self.ctx.scripts.render(
                 stage,
                 lang,
                 values,
@@ -463,21 +482,26 @@ class IntakeScreen(DeskScreen):
 
     def _show_departments(self, departments: list[DepartmentInfo]) -> None:
         self._departments = departments
-        select = self.query_one("#primary_dept_id", Select)
+        select = self._controls["primary_dept_id"]
+        assert isinstance(select, Select)
         zh = self.ctx.lang == "zh"
         select.set_options([(d.name if zh else (d.name_en or d.name), d.id) for d in departments])
         wanted = self._initial.get("primary_dept_id")
         if wanted is not None and any(d.id == wanted for d in departments):
             select.value = wanted
-        self._show_suggestions()
+        if self.assist.found is not None:
+            self.show_suggestions(self.assist.found)
 
     # -- checking and submitting ----------------------------------------------------------------
 
     def _problems(self) -> dict[str, str]:
-        v = self.values()
-        problems = check_fields({k: v[k] for k in TEXT_FIELDS if k != "occurred_at"})
-        if v["occurred_at"].strip() and self._occurred_at(v["occurred_at"]) is None:
+        problems = check_fields({k: self._text(k) for k in TEXT_FIELDS if k != "occurred_at"})
+        occurred = self._text("occurred_at")
+        if occurred.strip() and self._occurred_at(occurred) is None:
             problems["occurred_at"] = "not_a_time"
+        found = self.assist.found
+        if found and needs_reason(found, self._shown()) and not self._text("override_reason"):
+            problems["override_reason"] = "required"
         return problems
 
     def _occurred_at(self, text: str) -> datetime | None:
@@ -495,73 +519,78 @@ class IntakeScreen(DeskScreen):
         return localise_problem(field, problem, self.ctx.lang)
 
     def _check_one(self, name: str) -> None:
-        field = self._form_field(name)
-        if field is not None:
-            problem = self._problems().get(name)
-            field.set_error(self._say(name, problem) if problem else None)
+        problem = self._problems().get(name)
+        self._fields[name].set_error(self._say(name, problem) if problem else None)
 
     def _mark(self, problems: dict[str, str]) -> None:
-        for field in self.query(FormField):
-            problem = problems.get(field.field_name)
-            field.set_error(self._say(field.field_name, problem) if problem else None)
-        order = [f.field_name for f in self.query(FormField)]
+        for name, field in self._fields.items():
+            problem = problems.get(name)
+            field.set_error(self._say(name, problem) if problem else None)
+        order = list(self._fields)
         first = min(problems, key=lambda name: order.index(name) if name in order else 999)
-        widget = self._form_field(first)
-        if widget is not None:
-            widget.control.focus()
-            widget.scroll_visible()
+        marked = self._fields.get(first)
+        if marked is not None:
+            marked.control.focus()
+            marked.scroll_visible()
         self._status(self.ctx.t("intake.fix_marked", count=len(problems)))
 
     def _status(self, text: str) -> None:
         self.query_one("#intake-status", Static).update(text)
 
     def build_form(self) -> IntakeForm:
-        v = self.values()
-        suggested = self._suggestions or triage.suggest(
-            v["subject"], v["description"], v["demand"], self._history()
-        )
+        """The form as the use case takes it: every classification field as it is shown."""
+        occurred = self._text("occurred_at")
+        dept = self._select("primary_dept_id")
         return IntakeForm(
-            phone=v["phone"],
-            name=v["name"],
-            subject=v["subject"],
-            description=v["description"],
-            demand=v["demand"],
-            channel=Channel(v["channel"]),
-            email=v["email"],
-            occurred_at=self._occurred_at(v["occurred_at"]) if v["occurred_at"].strip() else None,
-            place=v["place"],
-            order_ref=v["order_ref"],
-            product_ref=v["product_ref"],
-            evidence=v["evidence"],
-            category=Category(v["category"]),
-            claim_type=ClaimType(v["claim_type"]),
-            severity=Severity(v["severity"]),
-            flags=frozenset(RiskFlag(f) for f in v["flags"]),
-            primary_dept_id=v["primary_dept_id"],
-            overrides=triage.overrides(suggested, self._chosen()),
+            phone=self._text("phone"),
+            name=self._text("name"),
+            subject=self._text("subject"),
+            description=self._text("description"),
+            demand=self._text("demand"),
+            channel=Channel(self._select("channel")),
+            email=self._text("email"),
+            occurred_at=self._occurred_at(occurred) if occurred.strip() else None,
+            place=self._text("place"),
+            order_ref=self._text("order_ref"),
+            product_ref=self._text("product_ref"),
+            evidence=self._text("evidence"),
+            category=Category(self._select("category")),
+            claim_type=ClaimType(self._select("claim_type")),
+            severity=Severity(self._select("severity")),
+            flags=frozenset(RiskFlag(f) for f in self._flags().selected),
+            primary_dept_id=int(dept) if dept is not None else None,
+            override_reason=self._text("override_reason").strip(),
         )
 
     def action_submit(self) -> None:
-        if self._busy:
-            return
-        self.fire_pending()
+        if not self._busy:
+            self._busy = True
+            self.assist.when_settled(self._submit_settled)
+
+    def _submit_settled(self) -> None:
+        self._busy = False
         problems = self._problems()
         if problems:
             self._mark(problems)
             return
         self._mark_clean()
         form = self.build_form()
-        vip = bool(self._customer and self._customer.vip) or RiskFlag.VIP in form.flags
-        promised = self.ctx.desk.preview_promise(form.severity, vip)
+        vip = self._vip()
+        promised = self.ctx.desk.preview_promise(form.severity or Severity.C, vip)
         self.app.push_screen(
             ReadBackScreen(
-                self.ctx, form, promised, self._customer, self._suggestions, self._departments
+                self.ctx,
+                form,
+                promised,
+                self.assist.customer,
+                self.assist.found,
+                self._departments,
             ),
             self._after_readback,
         )
 
     def _mark_clean(self) -> None:
-        for field in self.query(FormField):
+        for field in self._fields.values():
             field.set_error(None)
         self._status("")
 
@@ -579,25 +608,24 @@ class IntakeScreen(DeskScreen):
         try:
             result = self.ctx.desk.intake(self.ctx.me, form)
         except InvalidInput as exc:
-            self.app.call_from_thread(self._refused, exc.problems, "")
-        except (DeskError, Exception) as exc:  # keep the form and the draft; say what happened
-            self.app.call_from_thread(self._refused, {}, str(exc))
+            self.app.call_from_thread(self._refused, exc.problems, None)
+        except Exception as exc:  # keep the form and the draft; say what happened
+            self.app.call_from_thread(self._refused, {}, exc)
         else:
             self.app.call_from_thread(self._registered, result)
 
-    def _refused(self, problems: dict[str, str], message: str) -> None:
+    def _refused(self, problems: dict[str, str], error: Exception | None) -> None:
         self._busy = False
         if problems:
             self._mark(problems)
-        else:
-            self._status(self.ctx.t("common.error", message=message))
-            self.notify(self.ctx.t("common.error", message=message), severity="error")
+        elif error is not None:
+            message = self.ctx.t("common.error", message=describe(error))
+            self._status(message)
+            self.notify(message, severity="error", markup=False)
 
     def _registered(self, result: IntakeResult) -> None:
         self._busy = False
-        self._dirty = False
-        self._draft_rev += 1
-        self._store_draft(self.ctx.me.login, None, self._draft_rev)
+        self._draft.discard()
         self._status("")
         self.app.push_screen(RegisteredScreen(self.ctx, result), self._after_registered)
 
@@ -616,8 +644,7 @@ class IntakeScreen(DeskScreen):
             self.app.pop_screen()
 
     def action_back(self) -> None:
-        self.flush_draft()
-        if self._dirty:
+        if self._draft.flush():
             self.notify(
                 self.ctx.t(
                     "draft.saved",
@@ -625,6 +652,18 @@ class IntakeScreen(DeskScreen):
                 )
             )
         self.app.pop_screen()
+
+
+def draft_has_content(values: dict[str, Any]) -> bool:
+    """Something typed: a form of untouched fields and filled-in selects is no draft."""
+    return any(str(values.get(name) or "").strip() for name in (*TEXT_FIELDS, "override_reason"))
+
+
+def _without_department(found: triage.Suggestions, department: str) -> triage.Suggestions:
+    """The rules' judgement with the department left as it is (the list has not loaded)."""
+    from dataclasses import replace
+
+    return replace(found, department=triage.Suggestion(department or None, ()))
 
 
 def _first_reasons(texts: list[str], t: Any, most: int = 2) -> list[str]:

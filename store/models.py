@@ -49,9 +49,21 @@ class Staff(SQLModel, table=True):
 
 
 class Customer(SQLModel, table=True):
+    """A caller. `phone` is in the form `store.phones.normal_phone` gives, one customer per
+    number ("" for the anonymous customers an import may bring)."""
+
+    __table_args__ = (
+        sa.Index(
+            "uq_customer_phone",
+            "phone",
+            unique=True,
+            sqlite_where=sa.text("phone <> ''"),
+            postgresql_where=sa.text("phone <> ''"),
+        ),
+    )
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=100)
-    phone: str = Field(default="", max_length=32, index=True)
+    phone: str = Field(default="", max_length=32)
     other_phones: str = Field(default="", max_length=200)
     email: str = Field(default="", max_length=200, index=True)
     tier: str = Field(default="standard", max_length=16)
@@ -243,3 +255,27 @@ class CasePresence(SQLModel, table=True):
     complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
     staff_id: int = Field(foreign_key="staff.id", primary_key=True)
     seen_at: datetime = Field(sa_column=_instant())
+
+
+class CustomerMerge(SQLModel, table=True):
+    """Two customer rows found to be one (the same number written two ways) and merged into
+    the older; `event_id` is the audit event that records it (set by `deskapp db upgrade`)."""
+
+    __tablename__ = "customer_merge"
+    id: int | None = Field(default=None, primary_key=True)
+    kept_id: int = Field(foreign_key="customer.id")
+    merged_id: int
+    phone: str = Field(max_length=32)
+    merged_phone: str = Field(max_length=32)
+    merged_name: str = Field(max_length=100)
+    merged_email: str = Field(max_length=200)
+    complaints_moved: int
+    event_id: int | None = Field(default=None, foreign_key="case_event.id")
+
+
+class DeskInfo(SQLModel, table=True):
+    """This database's identity: one row, made by the migration that added the table."""
+
+    __tablename__ = "desk_info"
+    id: int | None = Field(default=None, primary_key=True)
+    desk_id: str = Field(max_length=32)

@@ -15,8 +15,13 @@ class CustomerCard(Static):
     CustomerCard { height: auto; border: round $secondary; padding: 0 1; }
     """
 
-    def show_new(self, text: str) -> None:
-        self.update(Text(text, style="italic"))
+    def show_new(self, text: str, *, repeat: str = "") -> None:
+        """A caller the desk does not know yet; `repeat` when their order complained before."""
+        line = Text(text, style="italic")
+        if repeat:
+            line.append("  ")
+            line.append(f" {repeat} ", style="bold white on red")
+        self.update(line)
 
     def show_known(
         self,

@@ -44,6 +44,7 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
         self._held: deque[_Typed] = deque()
         self._in_flight = False
         self._releasing: _Typed | None = None
+        self._handling = 0
         self._settled = asyncio.Event()
         self._settled.set()
 
@@ -58,6 +59,13 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
             await self._settled.wait()
 
     async def on_event(self, event: events.Event) -> None:
+        self._handling += 1  # a queue is empty while its message is being handled: count it
+        try:
+            await self._on_event(event)
+        finally:
+            self._handling -= 1
+
+    async def _on_event(self, event: events.Event) -> None:
         if not isinstance(event, _Typed) or event.is_forwarded:
             await super().on_event(event)
             return
@@ -87,8 +95,9 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
             self._settled.set()
 
     def _quiet(self) -> bool:
-        """Nothing waits in the app's queue or in any queue of the screen on top."""
-        if self.message_queue_size:
+        """Nothing waits in the app's queue or in any queue of the screen on top, and the app is
+        not in the middle of an event (a key's binding can be awaiting a screen push)."""
+        if self.message_queue_size or self._handling:
             return False
         try:
             screen = self.screen

@@ -1,15 +1,25 @@
 """Registering a complaint while the customer is on the line, and what the agent sees of the
 caller as they type: the customer found by phone, with their earlier complaints, and the reply
-time the desk would promise now."""
+time the desk would promise now.
+
+Both need the `intake` permission, checked here: the lookup shows a customer's name and
+contact details, so it is part of registering a complaint, not a way around the recorded
+reveal. The classification the agent saves is held against the triage rules once more (they
+may have been skipped by a script or a tool): going below what the rules found needs a reason,
+and every difference is recorded as a `triage_override` event.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from deskapp import audit, clock, numbering, permissions, sla
+from deskapp import audit, clock, numbering, permissions, sla, triage
 from deskapp import milestones as ms
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase
@@ -25,9 +35,11 @@ from deskapp.domain import (
     format_flags,
 )
 from deskapp.errors import InvalidInput
+from deskapp.triage_review import Choice, needs_reason
 from deskapp.validation import check_fields
 from store.engine import read_session, write_session
-from store.models import Complaint, Customer
+from store.models import Complaint, Customer, Department
+from store.phones import normal_phone
 
 
 @dataclass
@@ -46,15 +58,18 @@ class IntakeForm:
     order_ref: str = ""
     product_ref: str = ""
     evidence: str = ""
-    category: Category = Category.OTHER
-    claim_type: ClaimType = ClaimType.GENERAL
-    severity: Severity = Severity.C
-    flags: frozenset[RiskFlag] = frozenset()
+    #: The classification; None takes what the triage rules suggest (a script or a tool that
+    #: does not classify gets the same judgement the intake form fills in).
+    category: Category | None = None
+    claim_type: ClaimType | None = None
+    severity: Severity | None = None
+    flags: frozenset[RiskFlag] | None = None
     primary_dept_id: int | None = None
     #: The agent gave the apology and the promised reply time on the call.
     acknowledged: bool = False
-    #: Triage suggestions the agent overrode: field → {"suggested": …, "chosen": …, "reason": …}.
-    overrides: dict[str, dict[str, str]] = field(default_factory=dict)
+    #: Why the classification goes below what the triage rules found (a lower severity, a
+    #: legal, media or regulator flag taken off); required exactly then.
+    override_reason: str = ""
 
     def text_fields(self) -> dict[str, str]:
         return {
@@ -94,33 +109,46 @@ class PastCase:
 
 @dataclass(frozen=True)
 class CustomerLookup:
-    """A known caller: who they are and what they complained about before."""
+    """What the desk knows of a caller from the phone (and order) typed so far."""
 
-    customer_id: int
+    #: None: nobody with this number yet (a new customer).
+    customer_id: int | None
     name: str
     phone: str
     email: str
     vip: bool
-    #: A repeat complaint: one is still open, or one was registered within the window.
+    #: A repeat complaint: the customer or the order complained within the window, or still
+    #: has a case open.
     repeat: bool
     cases: tuple[PastCase, ...]
+
+    @property
+    def known(self) -> bool:
+        return self.customer_id is not None
+
+    def history(self) -> triage.CustomerHistory:
+        return triage.CustomerHistory(
+            is_vip=self.vip, repeat=self.repeat, recent_cases=len(self.cases)
+        )
 
 
 class IntakeCases(DeskBase):
     def intake(self, actor: Actor, form: IntakeForm) -> IntakeResult:
+        permissions.check("intake", actor.facts(), None)
         problems = check_fields(form.text_fields())
         if problems:
             raise InvalidInput(problems)
-        permissions.check("intake", actor.facts(), None)
         now = clock.now()
         with write_session(self.engine) as s:
             customer = self._customer_for(s, form, now)
             assert customer.id is not None
             repeat = self._is_repeat(s, customer.id, form.order_ref, now)
-            flags = set(form.flags)
+            vip = customer.tier == CustomerTier.VIP.value
+            chosen, overrides = self._review(s, form, triage.CustomerHistory(vip, repeat))
+            flags = {RiskFlag(f) for f in chosen.flags}
             if repeat:
                 flags.add(RiskFlag.REPEAT)
-            vip = customer.tier == CustomerTier.VIP.value or RiskFlag.VIP in flags
+            vip = vip or RiskFlag.VIP in flags
             if vip:
                 flags.add(RiskFlag.VIP)
             complaint = Complaint(
@@ -135,9 +163,9 @@ class IntakeCases(DeskBase):
                 order_ref=form.order_ref.strip(),
                 product_ref=form.product_ref.strip(),
                 evidence=form.evidence,
-                category=form.category.value,
-                claim_type=form.claim_type.value,
-                severity=form.severity.value,
+                category=chosen.category,
+                claim_type=chosen.claim_type,
+                severity=chosen.severity,
                 flags=format_flags(flags),
                 status=Status.NEW.value,
                 first_owner_id=actor.staff_id,
@@ -173,47 +201,102 @@ class IntakeCases(DeskBase):
                     "number": complaint.number,
                     "fields": {k: v for k, v in form.text_fields().items() if v},
                     "channel": form.channel,
-                    "category": form.category,
-                    "severity": form.severity,
+                    "category": chosen.category,
+                    "claim_type": chosen.claim_type,
+                    "severity": chosen.severity,
                     "flags": complaint.flags,
                     "acknowledged": form.acknowledged,
-                    "overrides": form.overrides,
+                    "overrides": overrides,
                     "promised_reply_at": promised,
                 },
                 at=now,
             )
+            if overrides:
+                audit.append(
+                    s,
+                    kind="triage_override",
+                    actor_id=actor.staff_id,
+                    complaint_id=complaint.id,
+                    payload={"version": 1, "overrides": overrides},
+                    at=now,
+                )
             return IntakeResult(complaint.id, complaint.number, now, promised, repeat)
 
+    def _review(
+        self, s: Session, form: IntakeForm, history: triage.CustomerHistory
+    ) -> tuple[Choice, dict[str, dict[str, str]]]:
+        """The classification to save, held against the rules: what the form leaves open
+        takes the suggestion; going below the rules needs a reason. Returns it with every
+        difference from the rules (the event's `overrides`)."""
+        found = triage.suggest(form.subject, form.description, form.demand, history)
+        wanted = Choice.suggested(found)
+        department = ""
+        if form.primary_dept_id is not None:
+            dept = s.get(Department, form.primary_dept_id)
+            if dept is None:
+                raise InvalidInput({"primary_dept_id": "no such department"})
+            department = dept.code
+        flags = wanted.flags if form.flags is None else frozenset(f.value for f in form.flags)
+        chosen = Choice(
+            category=form.category.value if form.category else wanted.category,
+            claim_type=form.claim_type.value if form.claim_type else wanted.claim_type,
+            severity=form.severity.value if form.severity else wanted.severity,
+            department=department,
+            # The repeat and VIP flags are the desk's own findings, added either way.
+            flags=flags | (wanted.flags & {RiskFlag.REPEAT.value, RiskFlag.VIP.value}),
+        )
+        reason = form.override_reason.strip()
+        if needs_reason(found, chosen) and not reason:
+            raise InvalidInput({"override_reason": "required"})
+        compared = chosen.as_strings()
+        if form.primary_dept_id is None:
+            del compared["department"]  # not chosen yet: dispatch decides, nothing overridden
+        why = dict.fromkeys(compared, reason) if reason else None
+        return chosen, triage.overrides(found, compared, why)
+
     def _customer_for(self, s: Session, form: IntakeForm, now: datetime) -> Customer:
-        phone = form.phone.strip()
-        customer = s.exec(select(Customer).where(Customer.phone == phone)).first()
-        if customer is None:
-            customer = Customer(
+        """The customer with this number, made if new. Two desks registering the same new
+        caller at once both end with the one row (the number is unique)."""
+        phone = normal_phone(form.phone)
+        table = Customer.__table__  # type: ignore[attr-defined]
+        insert = (
+            pg_insert(table) if s.get_bind().dialect.name == "postgresql" else sqlite_insert(table)
+        )
+        s.execute(
+            insert.values(
                 name=form.name.strip(), phone=phone, email=form.email.strip(), created_at=now
-            )
-        else:
-            customer.name = form.name.strip() or customer.name
-            customer.email = form.email.strip() or customer.email
+            ).on_conflict_do_nothing(index_elements=["phone"], index_where=text("phone <> ''"))
+        )
+        customer = s.exec(select(Customer).where(Customer.phone == phone)).one()
+        customer.name = form.name.strip() or customer.name
+        customer.email = form.email.strip() or customer.email
         s.add(customer)
         s.flush()
         return customer
 
-    def lookup_customer(self, phone: str, *, limit: int = 10) -> CustomerLookup | None:
-        """The customer with this phone number and their most recent complaints."""
-        phone = phone.strip()
+    def lookup_customer(
+        self, actor: Actor, phone: str, *, order_ref: str = "", limit: int = 10
+    ) -> CustomerLookup | None:
+        """What the desk knows of the caller with this number (and order): the customer and
+        their latest complaints, or a new caller whose order already complained. None until
+        a number with digits is typed. Needs the `intake` permission."""
+        permissions.check("intake", actor.facts(), None)
+        phone = normal_phone(phone)
         if not phone:
             return None
+        now = clock.now()
         with read_session(self.engine) as s:
             customer = s.exec(select(Customer).where(Customer.phone == phone)).first()
             if customer is None or customer.id is None:
-                return None
+                repeat = bool(order_ref.strip()) and self._is_repeat(s, None, order_ref, now)
+                return CustomerLookup(None, "", phone, "", False, repeat, ())
             rows = s.exec(
                 select(Complaint.number, Complaint.created_at, Complaint.subject, Complaint.status)
                 .where(Complaint.customer_id == customer.id)
                 .order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
                 .limit(limit)
             ).all()
-            repeat = self._is_repeat(s, customer.id, "", clock.now())
+            repeat = self._is_repeat(s, customer.id, order_ref, now)
         return CustomerLookup(
             customer_id=customer.id,
             name=customer.name,
@@ -233,11 +316,13 @@ class IntakeCases(DeskBase):
         )
         return planned.due_at
 
-    def _is_repeat(self, s: Session, customer_id: int, order_ref: str, now: datetime) -> bool:
+    def _is_repeat(
+        self, s: Session, customer_id: int | None, order_ref: str, now: datetime
+    ) -> bool:
         """A repeat: the same customer, or the same order, complained within the window (or
         still has a case open)."""
         since = now - timedelta(days=self.settings.repeat_window_days)
-        same = col(Complaint.customer_id) == customer_id
+        same = col(Complaint.customer_id) == (customer_id if customer_id is not None else -1)
         if order_ref.strip():
             same = same | (col(Complaint.order_ref) == order_ref.strip())
         recent = (col(Complaint.created_at) >= since) | col(Complaint.is_open)

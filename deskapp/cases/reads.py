@@ -13,7 +13,15 @@ from deskapp.cases.intake import PastCase
 from deskapp.domain import Status
 from deskapp.errors import NotFound
 from store.engine import read_session
-from store.models import CaseEvent, Complaint, Customer, Department, Milestone, Staff
+from store.models import (
+    CaseEvent,
+    Complaint,
+    Customer,
+    Department,
+    DeskInfo,
+    Milestone,
+    Staff,
+)
 
 
 @dataclass(frozen=True)
@@ -25,20 +33,28 @@ class DepartmentInfo:
 
 
 class Reads(DeskBase):
+    def desk_id(self) -> str:
+        """This database's own id (drafts are filed under it); "" before migration 0006."""
+        with read_session(self.engine) as s:
+            info = s.get(DeskInfo, 1)
+        return info.desk_id if info is not None else ""
+
     def find_cases(self, query: str, *, limit: int = 20) -> list[PastCase]:
         """Cases whose number starts with, or whose customer's phone contains, `query` — for
-        jumping to a case from the command palette. Newest first."""
+        jumping to a case from the command palette. Newest first. A phone matches by its
+        digits, however the query writes them ("138-0013" finds 13800138000)."""
         query = query.strip()
         if len(query) < 3:
             return []
+        digits = "".join(ch for ch in query if ch.isascii() and ch.isdigit())
+        match = col(Complaint.number).startswith(query.upper(), autoescape=True)
+        if len(digits) >= 3:
+            match = match | col(Customer.phone).contains(digits, autoescape=True)
         with read_session(self.engine) as s:
             rows = s.exec(
                 select(Complaint.number, Complaint.created_at, Complaint.subject, Complaint.status)
                 .join(Customer, col(Customer.id) == col(Complaint.customer_id))
-                .where(
-                    col(Complaint.number).startswith(query.upper(), autoescape=True)
-                    | col(Customer.phone).contains(query, autoescape=True)
-                )
+                .where(match)
                 .order_by(col(Complaint.created_at).desc(), col(Complaint.id).desc())
                 .limit(limit)
             ).all()

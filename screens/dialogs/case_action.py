@@ -150,12 +150,15 @@ class CaseActionDialog(ModalScreen[bool]):
             n = WHYS.index(name)
             return Input(known[n] if n < len(known) else "", id=wid)
         if name == "department_id":
+            # A transfer goes elsewhere; a dispatch starts from the department intake proposed.
+            moving = self.action == "transfer"
             options = [
                 (dept, str(ident))
                 for ident, dept in sorted(self.detail.departments.items(), key=lambda kv: kv[1])
-                if ident != c.primary_dept_id
+                if not (moving and ident == c.primary_dept_id)
             ]
-            return _select(wid, options, None)
+            proposed = None if moving or c.primary_dept_id is None else str(c.primary_dept_id)
+            return _select(wid, options, proposed)
         if name == "assisting":
             items = [
                 Selection(Text(dept), str(ident), False)

@@ -21,8 +21,9 @@ from textual.widgets import Button, Checkbox, Static
 from deskapp import clock, triage
 from deskapp.cases import CustomerLookup, DepartmentInfo, IntakeForm
 from deskapp.context import DeskContext
-from deskapp.domain import Category, CustomerTier, Severity
+from deskapp.domain import Category, ClaimType, CustomerTier, Severity
 from deskapp.i18n import enum_label, field_label
+from deskapp.triage_review import Choice, removed_flags
 from deskapp.wording import promise_words
 from widgets.script_panel import ScriptPanel
 
@@ -64,9 +65,14 @@ class ReadBackScreen(ModalScreen[ReadBack | None]):
     def compose(self) -> ComposeResult:
         t, lang, form = self.ctx.t, self.ctx.lang, self.form
         promise = promise_words(self.promised, clock.now(), self.ctx.desk.settings.tz, lang)
-        suggested = self.suggestions.as_choices() if self.suggestions else {}
+        found = self.suggestions
+        suggested = found.as_choices() if found else {}
+        category = form.category or Category.OTHER
+        severity = form.severity or Severity.C
+        claim = form.claim_type or ClaimType.GENERAL
+        flags = form.flags or frozenset()
 
-        def with_hint(key: str, chosen: Category | Severity) -> str:
+        def with_hint(key: str, chosen: Category | Severity | ClaimType) -> str:
             """The chosen value, and the suggestion when the agent chose otherwise."""
             wanted = suggested.get(key)
             shown = enum_label(chosen, lang)
@@ -74,6 +80,12 @@ class ReadBackScreen(ModalScreen[ReadBack | None]):
                 shown += t("readback.suggested", value=enum_label(type(chosen)(wanted), lang))
             return shown
 
+        flag_text = " ".join(enum_label(f, lang) for f in sorted(flags)) or t("common.none")
+        if found is not None:
+            dropped = removed_flags(found, Choice(flags=frozenset(f.value for f in flags)))
+            if dropped:
+                names = " ".join(enum_label(f, lang) for f in sorted(dropped))
+                flag_text += t("readback.removed", flags=names)
         dept = next((d for d in self.departments if d.id == form.primary_dept_id), None)
         table = Table(box=None, show_header=False, padding=(0, 1, 0, 0), expand=True)
         table.add_column(style="bold", no_wrap=True)
@@ -89,12 +101,10 @@ class ReadBackScreen(ModalScreen[ReadBack | None]):
         if form.order_ref:
             rows.append(("order_ref", form.order_ref))
         rows += [
-            ("category", with_hint("category", form.category)),
-            ("severity", with_hint("severity", form.severity)),
-            (
-                "flags",
-                " ".join(enum_label(f, lang) for f in sorted(form.flags)) or t("common.none"),
-            ),
+            ("category", with_hint("category", category)),
+            ("claim_type", with_hint("claim_type", claim)),
+            ("severity", with_hint("severity", severity)),
+            ("flags", flag_text),
             (
                 "primary_dept_id",
                 (dept.name if lang == "zh" else dept.name_en or dept.name)
@@ -102,6 +112,8 @@ class ReadBackScreen(ModalScreen[ReadBack | None]):
                 else t("common.none"),
             ),
         ]
+        if form.override_reason:
+            rows.append(("override_reason", form.override_reason))
         for name, value in rows:
             table.add_row(Text(field_label(name, lang)), Text(value))
         tier = CustomerTier.VIP if self.customer and self.customer.vip else None
@@ -115,8 +127,8 @@ class ReadBackScreen(ModalScreen[ReadBack | None]):
                 "agent_name": self.ctx.me.display_name,
                 "reply_by": promise,
             },
-            category=form.category,
-            severity=form.severity,
+            category=category,
+            severity=severity,
             tier=tier,
             missing=lambda _name: t("script.pending"),
         )

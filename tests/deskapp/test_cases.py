@@ -55,7 +55,8 @@ class Flow:
 
 
 def test_intake_registers_numbered_case_with_milestones(desk: Desk) -> None:
-    result = desk.intake(who(desk, "agent"), form(acknowledged=True))
+    # No claim in the demand: the rules find a C (general) complaint.
+    result = desk.intake(who(desk, "agent"), form(acknowledged=True, demand="更换新机"))
     assert result.number == "TS-20261123-0001"
     c, milestones, events = desk.case(result.number)
     assert c.status == "new" and c.first_owner_id == who(desk, "agent").staff_id
@@ -69,7 +70,8 @@ def test_intake_registers_numbered_case_with_milestones(desk: Desk) -> None:
     assert (c.next_kind, c.next_calendar) == ("dispatch", "office")
     assert c.next_warn_at == datetime(2026, 11, 23, 3, 30, tzinfo=UTC)
     assert [e.kind for e in events] == ["intake"]
-    assert desk.intake(who(desk, "agent"), form(phone="13900000000")).number.endswith("-0002")
+    again = form(phone="13900000000", order_ref="SO-2", demand="更换新机")
+    assert desk.intake(who(desk, "agent"), again).number.endswith("-0002")
 
 
 def test_intake_validation_names_each_bad_field(desk: Desk) -> None:
@@ -325,10 +327,13 @@ def test_illegal_transition_says_why(desk: Desk) -> None:
 
 
 def test_lookup_customer_lists_earlier_cases_and_repeat(desk: Desk) -> None:
-    assert desk.lookup_customer("13800138000") is None
-    first = desk.intake(who(desk, "agent"), form())
-    found = desk.lookup_customer(" 13800138000 ")
-    assert found is not None and found.name == "王小明" and not found.vip
+    agent = who(desk, "agent")
+    assert desk.lookup_customer(agent, " - ") is None
+    nobody = desk.lookup_customer(agent, "13800138000")
+    assert nobody is not None and not nobody.known and not nobody.repeat
+    first = desk.intake(agent, form())
+    found = desk.lookup_customer(agent, "138-0013-8000")  # the same number, written otherwise
+    assert found is not None and found.known and found.name == "王小明" and not found.vip
     assert found.repeat  # the first case is still open
     assert [c.number for c in found.cases] == [first.number]
     assert found.cases[0].status == Status.NEW
@@ -351,3 +356,79 @@ def test_every_transition_has_its_field_changes_and_no_step_is_orphaned() -> Non
     from deskapp.workflow import TRANSITIONS
 
     assert set(STEPS) == set(TRANSITIONS)
+
+
+# --- triage fills, people decide -------------------------------------------------------------
+
+THREAT = "再不解决我就找律师起诉你们，还要去12315投诉并找媒体曝光"
+
+
+def test_what_the_form_leaves_open_takes_the_rules_judgement(desk: Desk) -> None:
+    """A tool (or a script) that does not classify gets what the intake form would fill in:
+    a legal threat is never saved as a general complaint."""
+    number = desk.intake(who(desk, "agent"), form(description=THREAT)).number
+    c, _, events = desk.case(number)
+    assert c.severity == "A"
+    assert {"legal", "media", "regulator"} <= set(c.flags.split())
+    assert [e.kind for e in events] == ["intake"]  # nothing overridden
+    assert json.loads(events[0].payload)["overrides"] == {}
+
+
+def test_going_below_the_rules_needs_a_reason_and_is_recorded(desk: Desk) -> None:
+    agent = who(desk, "agent")
+    lowered = form(description=THREAT, severity=Severity.C)
+    with pytest.raises(InvalidInput) as info:
+        desk.intake(agent, lowered)
+    assert info.value.problems == {"override_reason": "required"}
+    without_legal = form(
+        description=THREAT,
+        severity=Severity.A,
+        flags=frozenset({RiskFlag.MEDIA, RiskFlag.REGULATOR}),
+    )
+    with pytest.raises(InvalidInput):
+        desk.intake(agent, without_legal)
+    assert desk.status_counts() == {}  # refused: nothing written
+
+    lowered.override_reason = "  the customer withdrew the threat on the call "
+    number = desk.intake(agent, lowered).number
+    c, _, events = desk.case(number)
+    assert c.severity == "C"
+    assert [e.kind for e in events] == ["intake", "triage_override"]
+    recorded = json.loads(events[1].payload)["overrides"]
+    assert recorded["severity"] == {
+        "suggested": "A",
+        "chosen": "C",
+        "reason": "the customer withdrew the threat on the call",
+    }
+    assert json.loads(events[0].payload)["overrides"] == recorded
+
+
+def test_going_above_the_rules_needs_no_reason_but_is_recorded(desk: Desk) -> None:
+    number = desk.intake(
+        who(desk, "agent"), form(demand="更换新机", severity=Severity.A, category=None)
+    ).number
+    _, _, events = desk.case(number)
+    assert [e.kind for e in events] == ["intake", "triage_override"]
+    assert json.loads(events[1].payload)["overrides"]["severity"] == {
+        "suggested": "C",
+        "chosen": "A",
+    }
+
+
+def test_intake_and_the_customer_lookup_need_the_intake_permission(desk: Desk) -> None:
+    desk.intake(who(desk, "agent"), form())
+    for login in ("admin", "legal", "handler"):
+        with pytest.raises(PermissionDenied):
+            desk.lookup_customer(who(desk, login), "13800138000")
+        with pytest.raises(PermissionDenied):
+            desk.intake(who(desk, login), form(phone="13900000000"))
+
+
+def test_a_new_caller_whose_order_already_complained_is_a_repeat(desk: Desk) -> None:
+    agent = who(desk, "agent")
+    desk.intake(agent, form(order_ref="SO-77"))
+    other = desk.lookup_customer(agent, "13912345678", order_ref="SO-77")
+    assert other is not None and not other.known and other.repeat
+    assert desk.lookup_customer(agent, "13912345678", order_ref="SO-78") == other.__class__(
+        None, "", "13912345678", "", False, False, ()
+    )

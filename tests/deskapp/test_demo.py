@@ -44,6 +44,7 @@ from store.models import (
     Milestone,
     Staff,
 )
+from store.phones import normal_phone
 
 CASES = 400
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -93,7 +94,8 @@ def test_every_state_channel_and_a_believable_mix(engine: Engine, desk: demo.Dem
         assert check_email(c.email) is None, c.email
     phones = [c.phone for c in customers]
     assert len(phones) == len(set(phones))
-    assert any(p.startswith("+1 ") for p in phones) and any(p.startswith("13") for p in phones)
+    assert any(p.startswith("+1") for p in phones) and any(p.startswith("13") for p in phones)
+    assert all(p == normal_phone(p) for p in phones)  # stored as intake stores them
 
 
 def test_the_chain_verifies_and_numbers_follow_the_shanghai_day(

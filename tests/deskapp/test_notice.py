@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 
 from deskapp.cases import Desk, IntakeForm
 from deskapp.cli import main
-from deskapp.domain import RiskFlag, Severity
+from deskapp.domain import Category, RiskFlag, Severity
 from deskapp.errors import NotFound
 from deskapp.notice import cell, notice_catalog, quote, render_notice
 
@@ -56,6 +56,7 @@ def number(desk: Desk, staffed: dict[str, int]) -> str:
         product_ref="WM-100",
         evidence="照片 3 张",
         occurred_at=datetime(2026, 11, 22, 12, 30, tzinfo=UTC),
+        category=Category.OTHER,
         severity=Severity.A,
         flags=frozenset({RiskFlag.MEDIA}),
     )

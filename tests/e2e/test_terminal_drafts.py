@@ -45,11 +45,14 @@ def _type_a_call(t: Terminal) -> None:
 
 
 def _draft(t: Terminal) -> dict[str, object]:
-    path = t.home / "data" / "deskapp" / "drafts" / "agent" / "intake.json"  # type: ignore[attr-defined]
+    drafts = t.home / "data" / "deskapp" / "drafts"  # type: ignore[attr-defined]
     deadline = time.monotonic() + 5
-    while not path.exists() and time.monotonic() < deadline:
+    found: list[Path] = []
+    while not found and time.monotonic() < deadline:
+        found = list(drafts.glob("*/agent/intake.json"))  # filed under the database's id
         time.sleep(0.1)
-    values = json.loads(path.read_text(encoding="utf-8"))["values"]
+    assert len(found) == 1, found
+    values = json.loads(found[0].read_text(encoding="utf-8"))["values"]
     assert isinstance(values, dict)
     return values
 

@@ -29,8 +29,9 @@ def desk(sqlite_engine: Engine) -> Desk:
 
 
 @pytest.fixture
-def drafts(tmp_path: Path) -> DraftStore:
-    return DraftStore(tmp_path / "drafts")
+def drafts(tmp_path: Path, desk: Desk) -> DraftStore:
+    """The drafts of this test's database (the app files them under the database's id)."""
+    return DraftStore(tmp_path / "drafts").for_desk(desk.desk_id())
 
 
 @pytest.fixture

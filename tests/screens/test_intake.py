@@ -165,33 +165,75 @@ async def test_known_customer_is_looked_up_and_repeat_flagged(
         assert screen.query_one("#name", Input).value == "王小明"
 
 
-async def test_suggestions_accepted_with_one_key_and_overrides_recorded(
+THREAT = "再不解决我就找律师起诉你们"
+
+
+async def test_suggestions_fill_the_form_live_and_going_below_needs_a_reason(
     make_app: MakeApp, desk: Desk
 ) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_intake(pilot)
-        await type_call(pilot, description="再不解决我就找律师起诉你们", demand="退货退款")
+        await type_call(pilot, description=THREAT, demand="退货退款")
         await flush(pilot)
-        panel = text_of(screen.query_one("#suggestions", Static))
-        assert "Because:" in panel and "律师" in panel
-        await pilot.press("f5")
-        await settle(pilot)
+        # Applied without a key: the legal threat makes it A with the legal flag.
         assert screen.query_one("#severity", Select).value == "A"
         assert "legal" in screen.query_one("#flags", SelectionList).selected
-        # The agent overrides one: severity B instead of the suggested A.
+        panel = text_of(screen.query_one("#suggestions", Static))
+        assert "Because:" in panel and "律师" in panel and "→" not in panel
+        reason = field(screen, "override_reason")
+        assert not reason.has_class("-needed")
+        # The script promises the reply time of the severity that will be saved (A: 2 hours).
+        assert "by 12:00 today" in screen.query_one("#script", ScriptPanel).text
+        # The agent lowers it: the reason box appears and the submit asks for it.
         screen.query_one("#severity", Select).value = "B"
-        await settle(pilot)
+        await flush(pilot)
+        assert reason.has_class("-needed")
         assert "→" in text_of(screen.query_one("#suggestions", Static))
+        assert "by 15:30 today" in screen.query_one("#script", ScriptPanel).text
         await pilot.press("ctrl+s")
         await settle(pilot)
+        assert isinstance(app.screen, IntakeScreen) and reason.has_error
+        assert app.focused is screen.query_one("#override_reason", Input)
+        await pilot.press(*"customer calmed down")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, ReadBackScreen)
+        shown = " ".join(text_of(w) for w in app.screen.query(Static))
+        assert "B serious (suggested A urgent)" in shown and "customer calmed down" in shown
         await pilot.press("ctrl+s")
         await settle(pilot)
     c, _, events = desk.case("TS-20261123-0001")
     assert c.severity == "B" and "legal" in c.flags.split()
-    overrides = json.loads(events[0].payload)["overrides"]
-    assert overrides["severity"]["suggested"] == "A" and overrides["severity"]["chosen"] == "B"
+    assert [e.kind for e in events] == ["intake", "triage_override"]
+    overrides = json.loads(events[1].payload)["overrides"]
+    assert overrides["severity"] == {
+        "suggested": "A",
+        "chosen": "B",
+        "reason": "customer calmed down",
+    }
     assert "category" not in overrides
+
+
+async def test_a_field_set_by_hand_keeps_its_value_as_the_text_changes(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await type_call(pilot, description="第一次使用就漏水")
+        await flush(pilot)
+        assert screen.query_one("#category", Select).value == "quality"
+        screen.query_one("#category", Select).value = "billing"  # the agent knows better
+        await flush(pilot)
+        demand = screen.query_one("#demand", TextArea)
+        demand.insert("，否则我就找律师起诉")
+        await flush(pilot)
+        assert screen.query_one("#category", Select).value == "billing"  # theirs: kept
+        assert screen.query_one("#severity", Select).value == "A"  # untouched: follows
+        # F5 takes back every suggestion, the agent's own choice included.
+        await pilot.press("f5")
+        await flush(pilot)
+        assert screen.query_one("#category", Select).value == "quality"
+        assert not field(screen, "override_reason").has_class("-needed")
 
 
 async def test_draft_is_saved_while_typing_and_offered_after_restart(
@@ -284,7 +326,7 @@ async def test_customer_text_is_shown_literally_everywhere(make_app: MakeApp, de
         screen.query_one("#phone", Input).value = "13800138000"
         screen.query_one("#description", TextArea).load_text(HOSTILE)
         screen.query_one("#demand", TextArea).load_text(HOSTILE)
-        await settle(pilot)
+        await flush(pilot)
         script = screen.query_one("#script", ScriptPanel).text
         assert "[bold red]boom[/]" in script
         await pilot.press("ctrl+s")

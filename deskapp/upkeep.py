@@ -1,0 +1,50 @@
+"""What `deskapp db upgrade` does after the schema migrations: the data a migration could not
+write itself, because it needs the rules above the store (the business calendars, the audit
+chain). Each step is idempotent, so running the upgrade again is always safe.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.engine import Engine
+from sqlmodel import col, select
+
+from deskapp import audit, milestones, sla
+from store.engine import write_session
+from store.models import CustomerMerge
+
+
+@dataclass(frozen=True)
+class Upkeep:
+    #: Open cases whose at-risk time was filled in.
+    heads_filled: int
+    #: Customer merges (the same phone written two ways) now recorded as audit events.
+    merges_recorded: int
+
+
+def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> Upkeep:
+    with write_session(engine) as s:
+        filled = milestones.backfill(s, policy, calendars)
+        merges = s.exec(
+            select(CustomerMerge)
+            .where(col(CustomerMerge.event_id).is_(None))
+            .order_by(col(CustomerMerge.id))
+        ).all()
+        for merge in merges:
+            event = audit.append(
+                s,
+                kind="customer_merged",
+                actor_id=None,
+                payload={
+                    "kept_id": merge.kept_id,
+                    "merged_id": merge.merged_id,
+                    "phone": merge.phone,
+                    "merged_phone": merge.merged_phone,
+                    "complaints_moved": merge.complaints_moved,
+                    "why": "the same phone number written two ways (migration 0006)",
+                },
+            )
+            merge.event_id = event.id
+            s.add(merge)
+    return Upkeep(filled, len(merges))
