@@ -13,18 +13,23 @@ import signal
 from collections.abc import Callable
 from typing import ClassVar, Protocol, runtime_checkable
 
-from textual import work
+from textual import on, work
 from textual.binding import Binding, BindingType
 from textual.command import Provider
+from textual.notifications import SeverityLevel
+from textual.worker import Worker, WorkerState
 
 from deskapp import permissions
 from deskapp.alerts import Alert, MyCasesWatch
 from deskapp.cases import Desk
 from deskapp.context import DeskContext
+from deskapp.display import one_line, visible
+from deskapp.domain import Role
 from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
+from deskapp.logs import log
 from deskapp.scripts import ScriptLibrary, default_library
-from screens.base import catalog_key
+from screens.base import catalog_key, report_failure
 from screens.breach_board import BOARD_ROLES, BreachBoardScreen
 from screens.case import CaseScreen
 from screens.dialogs.case_action import CaseActionDialog
@@ -41,6 +46,8 @@ from screens.sign_in import SignInScreen
 from widgets.key_order import KeyOrderedApp
 from widgets.queue_list import QueueList
 
+#: Who is told when a calendar's holiday data runs out.
+CALENDAR_KEEPERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 #: Seconds between checks of my cases for at-risk, breached and newly assigned.
 ALERT_EVERY = 2.0
 THEMES = {"ansi": "ansi-dark", "ansi-dark": "ansi-dark", "ansi-light": "ansi-light"}
@@ -146,6 +153,32 @@ class DeskApp(KeyOrderedApp[None]):
         for alert in self._watch.poll(clock.now()):
             self.call_from_thread(self._alert, alert)
 
+    # -- what goes wrong ------------------------------------------------------------------------
+
+    def notify(
+        self,
+        message: str,
+        *,
+        title: str = "",
+        severity: SeverityLevel = "information",
+        timeout: float | None = None,
+        markup: bool = False,
+    ) -> None:
+        """Every toast is plain text with control characters made visible: toasts carry
+        subjects, names and error messages, none of which may be read as markup (a message
+        with "[/]" in it used to crash the toast) or reach the terminal as a sequence."""
+        super().notify(
+            visible(message), title=visible(title), severity=severity, timeout=timeout, markup=False
+        )
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """The app's own workers (the alert poll, the OS-user sign-in) report their failures
+        the way the screens report theirs (`screens.base.report_failure`)."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            report_failure(self, self.ctx, worker.group, worker.error)
+
     def _alert(self, alert: Alert) -> None:
         text = self.ctx.t(f"alert.{alert.kind}", number=alert.number, subject=alert.subject)
         if alert.kind == "breached":
@@ -156,14 +189,19 @@ class DeskApp(KeyOrderedApp[None]):
             self.bell()
 
     def _warn_about_calendars(self) -> None:
+        """Holiday data running out is for the people who can act on it (admins, who edit
+        calendars, and supervisors); the breach board shows it too. Agents are not told."""
         from deskapp import clock
         from deskapp.sla import calendars_running_out
 
+        if not self.ctx.me.roles & CALENDAR_KEEPERS:
+            return
         desk = self.ctx.desk
         today = clock.now().astimezone(desk.settings.tz).date()
         days = desk.settings.calendar_warning_days
         for name, until in calendars_running_out(desk.policy, desk.calendars, today, days):
             message = self.ctx.t("calendar.data_ending", name=name, until=until.isoformat())
+            log.warning("%s", message)
             self.notify(message, severity="warning", timeout=20)
 
     def _offer_draft(self) -> None:
@@ -176,7 +214,7 @@ class DeskApp(KeyOrderedApp[None]):
         t = self.ctx.t
         saved = draft.saved_at.astimezone(self.ctx.desk.settings.tz).strftime("%m-%d %H:%M")
         summary = " / ".join(
-            str(draft.values.get(k) or "").strip()[:40] for k in ("name", "phone", "subject")
+            one_line(str(draft.values.get(k) or ""))[:40] for k in ("name", "phone", "subject")
         )
         dialog = ConfirmDialog(
             t("draft.resume_title"),

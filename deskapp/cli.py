@@ -76,7 +76,9 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
     except ScriptError as exc:  # an admin's template edit with a mistake: say where, don't start
         _fail(str(exc))
     from deskapp.app import DeskApp
+    from deskapp.logs import to_file
 
+    to_file()  # what fails in the background is said on screen and kept, whole, in the log
     app = DeskApp(
         desk=Desk(engine, settings),
         lang=language,

@@ -273,6 +273,10 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
     (re.compile(r"at most (?P<limit>\d+) characters \((?P<typed>\d+) typed\)\Z"), "too_long"),
     (re.compile(r"not a number\Z"), "not_a_number"),
     (re.compile(r"cannot be negative\Z"), "negative"),
+    (
+        re.compile(r"contains a character that cannot be stored \((?P<char>U\+\w+)\)\Z"),
+        "unstorable",
+    ),
 )
 
 

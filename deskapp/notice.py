@@ -4,8 +4,8 @@ It is Markdown because it is printed, mailed and pasted into other systems
 (`deskapp notice TS-… > notice.md`). It leaves the desk, so the customer's name and phone are
 masked as for a role that does not need them. Everything the customer (or a colleague) typed is
 escaped: a line starting with `#`, a `|` in a table cell or a run of backticks stays text and
-cannot break the layout, and control characters are dropped so that printing the notice to a
-terminal cannot drive that terminal.
+cannot break the layout, and control characters are made visible (`deskapp.display`) so that
+printing the notice to a terminal cannot drive that terminal.
 """
 
 from __future__ import annotations
@@ -23,6 +23,7 @@ from sqlmodel import Session, col, select
 from deskapp import clock, sla
 from deskapp import milestones as ms
 from deskapp.cases import HANDOVERS, Desk, department_contact
+from deskapp.display import visible
 from deskapp.domain import (
     Category,
     Channel,
@@ -57,9 +58,6 @@ def notice_catalog() -> Catalog:
 
 # -- escaping ---------------------------------------------------------------------------------
 
-#: C0 and C1 controls (but newline and tab), and the bidirectional overrides that can make
-#: printed text read differently from what it is.
-_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 #: Characters that start Markdown inline syntax anywhere in a line (emphasis, code, links,
 #: HTML, entities, table cells, strikethrough), and the backslash that escapes them.
 _INLINE = re.compile(r"([\\`*_\[\]<>|~&])")
@@ -69,9 +67,9 @@ _LINE_START = re.compile(r"^([#+=-])|^(\d+)([.)])")
 
 
 def plain(text: str) -> str:
-    """Text without control characters, with Windows and old-Mac line ends made newlines."""
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\t", " ")
-    return _CONTROLS.sub("", text)
+    """Text with its control characters made visible (`deskapp.display`), its line ends
+    made newlines: printing the notice can never drive the terminal it is printed on."""
+    return visible(text)
 
 
 def _escape_line(line: str) -> str:

@@ -7,6 +7,7 @@ refuses the same input if a screen let it through.
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-()]{4,24}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -23,9 +24,19 @@ LIMITS = {
     "demand": 5_000,
     "evidence": 5_000,
     "note": 5_000,
+    "override_reason": 2_000,
+    # What the case actions take as text.
+    "reason": 5_000,
+    "comment": 5_000,
+    "outcome": 5_000,
+    "remedy": 5_000,
+    "whys": 2_000,
 }
 
 REQUIRED = ("phone", "name", "subject", "description", "demand")
+#: What no database here can keep: NUL (PostgreSQL refuses it in text) and lone surrogates
+#: (no UTF-8 for them). Nobody types them; a paste or an import can carry them.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 def check_phone(value: str) -> str | None:
@@ -42,10 +53,26 @@ def check_email(value: str) -> str | None:
 
 
 def check_length(name: str, value: str) -> str | None:
+    """Too long for the field, or holding a character that cannot be stored."""
     limit = LIMITS.get(name)
     if limit is not None and len(value) > limit:
         return f"at most {limit} characters ({len(value)} typed)"
+    found = _UNSTORABLE.search(value)
+    if found:
+        return f"contains a character that cannot be stored (U+{ord(found.group()):04X})"
     return None
+
+
+def check_params(params: Mapping[str, object]) -> dict[str, str]:
+    """The text a case action was given: each within its limit and storable."""
+    problems: dict[str, str] = {}
+    for name, value in params.items():
+        texts = value if isinstance(value, list | tuple) else [value]
+        for text in texts:
+            if isinstance(text, str) and (why := check_length(name, text)):
+                problems[name] = why
+                break
+    return problems
 
 
 def check_fields(values: dict[str, str]) -> dict[str, str]:

@@ -7,19 +7,24 @@ and only while this screen is the one on top (a screen under a dialog does not p
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from textual import work
-from textual.app import ComposeResult
+from textual import on, work
+from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.containers import Vertical
 from textual.screen import Screen
-from textual.worker import get_current_worker
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskapp import clock
 from deskapp.context import DeskContext
+from deskapp.errors import describe
 from deskapp.i18n import enum_label
+from deskapp.logs import log
 from deskapp.overview import my_counts
 from widgets.desk_header import Counts, DeskHeader
 from widgets.key_bar import KeyBar
+from widgets.status_line import StatusLine
 
 COUNTS_EVERY = 10.0
 
@@ -40,15 +45,44 @@ def key_label(ctx: DeskContext, binding: Binding) -> str:
     return ctx.t(key) if key in ctx.catalog else binding.description
 
 
+def report_failure(app: App[Any], ctx: DeskContext, what: str, error: BaseException) -> None:
+    """The one way a failure in the background reaches people: a line in the status line of
+    the screen on top (a toast when a dialog is on top), and the traceback in the log."""
+    key = f"failure.{what}" if f"failure.{what}" in ctx.catalog else "failure.other"
+    message = ctx.t(key, message=describe(error))
+    log.error("%s", message, exc_info=error)
+    screen = app.screen
+    if isinstance(screen, DeskScreen) and screen.is_mounted:
+        screen.status_line.show_error(message)
+    else:
+        app.notify(message, severity="error", timeout=15, markup=False)
+
+
 class DeskScreen(Screen[None]):
+    DEFAULT_CSS = """
+    DeskScreen #frame-foot { dock: bottom; height: auto; }
+    DeskScreen #frame-foot > KeyBar { dock: none; }
+    """
+
     def __init__(self, ctx: DeskContext) -> None:
         super().__init__()
         self.ctx = ctx
 
     def compose_frame(self) -> ComposeResult:
         self.header = DeskHeader(self.ctx.t("app.title"))
+        self.status_line = StatusLine(id="status-line")
         yield self.header
-        yield KeyBar(lambda b: key_label(self.ctx, b))
+        with Vertical(id="frame-foot"):
+            yield self.status_line
+            yield KeyBar(lambda b: key_label(self.ctx, b))
+
+    @on(Worker.StateChanged)
+    def _worker_changed(self, event: Worker.StateChanged) -> None:
+        """Workers run with `exit_on_error=False`: their failures would otherwise vanish
+        (Textual does not bubble this message, so each screen hands its own over)."""
+        worker = event.worker
+        if event.state is WorkerState.ERROR and worker.error is not None:
+            report_failure(self.app, self.ctx, worker.group, worker.error)
 
     def on_mount(self) -> None:
         if self.ctx.actor is not None:

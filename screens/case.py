@@ -37,6 +37,7 @@ from deskapp.cases import Contact, case_facts
 from deskapp.changes import ChangeFeed, Listener, listen
 from deskapp.context import DeskContext
 from deskapp.countdown import Tone, countdown
+from deskapp.display import one_line
 from deskapp.domain import (
     Category,
     CustomerTier,
@@ -47,12 +48,13 @@ from deskapp.domain import (
     Severity,
     Status,
 )
-from deskapp.errors import DeskError, NotFound
+from deskapp.errors import DeskError, NotFound, describe
 from deskapp.i18n import enum_label, field_label
 from deskapp.live_queue import sees_contact
 from deskapp.masking import mask_name, mask_phone
 from screens.base import DeskScreen
 from screens.dialogs.case_action import NOTE, CaseActionDialog
+from widgets.prose import Prose, safe_line, safe_text
 from widgets.script_panel import ScriptPanel
 
 #: The key of every workflow action on this screen (the labels are `action.<name>` in the
@@ -206,7 +208,7 @@ class CaseScreen(DeskScreen):
             except Exception as exc:  # locked or gone: keep what is shown, say so, try again
                 if self._stop.is_set():
                     return
-                message = self.ctx.t("queue.stale", error=str(exc).splitlines()[0][:80])
+                message = self.ctx.t("queue.stale", error=describe(exc, 80))
                 with contextlib.suppress(Exception):
                     self.app.call_from_thread(self._status, message)
             woken = self._wake.wait(POLL_EVERY)
@@ -221,7 +223,7 @@ class CaseScreen(DeskScreen):
 
     def _show_presence(self, names: list[str]) -> None:
         text = self.ctx.t("case.also_here", names=", ".join(names)) if names else ""
-        self.query_one("#case-presence", Static).update(Text(text))
+        self.query_one("#case-presence", Static).update(safe_line(text))
 
     def _not_found(self) -> None:
         self.query_one("#case-head", Static).update(
@@ -230,7 +232,7 @@ class CaseScreen(DeskScreen):
         self.idle.set()
 
     def _status(self, message: str) -> None:
-        self.query_one("#case-status", Static).update(Text(message))
+        self.query_one("#case-status", Static).update(safe_text(message))
 
     # -- showing ------------------------------------------------------------------------------
 
@@ -265,15 +267,14 @@ class CaseScreen(DeskScreen):
             line.append(f"  [{enum_label(RiskFlag(flag), lang)}]", style="bold magenta")
         if c.escalation_level:
             line.append("  " + t("case.escalation", level=c.escalation_level), style="bold red")
-        who = Text(no_wrap=True, overflow="ellipsis")
-        who.append(t("case.first_owner", name=d.who(c.first_owner_id)))
         dept = d.department(c.primary_dept_id) or t("case.not_dispatched")
         assist = ", ".join(d.department(a) for a in d.assisting)
-        who.append("  ·  " + t("case.department", name=dept))
+        said = t("case.first_owner", name=d.who(c.first_owner_id))
+        said += "  ·  " + t("case.department", name=dept)
         if assist:
-            who.append(" " + t("case.assisting", names=assist))
-        who.append("  ·  " + t("case.assignee", name=d.who(c.assignee_id) or t("queue.unassigned")))
-        return Group(line, who)
+            said += " " + t("case.assisting", names=assist)
+        said += "  ·  " + t("case.assignee", name=d.who(c.assignee_id) or t("queue.unassigned"))
+        return Group(line, safe_line(said, no_wrap=True, overflow="ellipsis"))
 
     def _tick(self) -> None:
         """The milestones line: open ones count down live, met ones say when and if on time.
@@ -328,8 +329,8 @@ class CaseScreen(DeskScreen):
         t, cu = self.ctx.t, d.customer
         name, phone = self._contact(d)
         text = Text(t("case.customer") + "  ", style="bold")
-        text.append(name, style="")
-        text.append(f"  {phone}", style="")
+        text.append(one_line(name), style="")
+        text.append(f"  {one_line(phone)}", style="")
         if cu.tier == CustomerTier.VIP.value:
             text.append("  VIP", style="bold magenta")
         return text
@@ -343,11 +344,11 @@ class CaseScreen(DeskScreen):
         for name in ("subject", "description", "demand", "place", "order_ref", "product_ref"):
             value = getattr(c, name)
             if value:
-                facts.add_row(Text(field_label(name, lang)), Text(value))
+                facts.add_row(Text(field_label(name, lang)), Prose(value))
         if d.evidence:
-            facts.add_row(Text(t("case.evidence")), Text("\n".join(d.evidence)))
+            facts.add_row(Text(t("case.evidence")), Prose("\n".join(d.evidence)))
         if c.reject_reason:
-            facts.add_row(Text(t("case.reject_reason")), Text(c.reject_reason))
+            facts.add_row(Text(t("case.reject_reason")), Prose(c.reject_reason))
         return facts
 
     def _plan(self, d: CaseDetail) -> RenderableType:
@@ -362,25 +363,25 @@ class CaseScreen(DeskScreen):
             if c.root_cause_category:
                 cause.append(enum_label(RootCause(c.root_cause_category), lang) + "\n", "bold")
             for n, why in enumerate(c.root_cause.splitlines(), start=1):
-                cause.append(f"{n}. {why}\n")
+                cause.append(f"{n}. {one_line(why)}\n")
             cause.rstrip()
-            plan.add_row(Text(t("case.root_cause")), cause)
+            plan.add_row(Text(t("case.root_cause")), Prose(cause))
         if c.remedy:
-            remedy = Text(c.remedy)
+            remedy = safe_text(c.remedy)
             if c.remedy_types:
                 kinds = ", ".join(enum_label(RemedyType(k), lang) for k in c.remedy_types.split())
-                remedy = Text.assemble((kinds, "bold"), " — ", c.remedy)
-            plan.add_row(Text(t("case.remedy")), remedy)
+                remedy = Text.assemble((kinds, "bold"), " — ", safe_text(c.remedy))
+            plan.add_row(Text(t("case.remedy")), Prose(remedy))
         if c.compensation_amount:
             plan.add_row(Text(t("case.compensation")), Text(f"{c.compensation_amount}"))
-        plan.add_row(Text(t("case.proposed_by")), Text(d.who(c.plan_proposed_by_id)))
+        plan.add_row(Text(t("case.proposed_by")), safe_line(d.who(c.plan_proposed_by_id)))
         checks = [t("case.legal_cleared") if c.legal_cleared else t("case.legal_pending")]
         if c.compensation_amount:
             approver = d.who(c.compensation_approved_by_id)
             checks.append(
                 t("case.approved_by", name=approver) if approver else t("case.approval_pending")
             )
-        plan.add_row(Text(t("case.checks")), Text(" · ".join(checks)))
+        plan.add_row(Text(t("case.checks")), safe_line(" · ".join(checks)))
         return plan
 
     def _notes(self, d: CaseDetail) -> RenderableType:
@@ -395,9 +396,9 @@ class CaseScreen(DeskScreen):
             kind = t("case.note_customer") if n.customer_facing else t("case.note_internal")
             style = "bold cyan" if n.customer_facing else "bold"
             table.add_row(
-                Text(f"{n.at.astimezone(tz):%m-%d %H:%M} {n.who}"),
+                safe_line(f"{n.at.astimezone(tz):%m-%d %H:%M} {n.who}"),
                 Text(kind, style=style),
-                Text(n.body),
+                Prose(n.body),
             )
         return table
 
@@ -409,11 +410,13 @@ class CaseScreen(DeskScreen):
         table.add_column(ratio=1)
         for e in d.timeline:
             what = Text(self._event_label(e.kind), style="bold")
-            for name, before, after in e.changes:
-                what.append(f"\n  {self._field_name(name)}: {before} → {after}", style="")
+            for name, before, after in e.changes:  # before and after can be customer text
+                said = f"{self._field_name(name)}: {one_line(before)} → {one_line(after)}"
+                what.append(f"\n  {said}", style="")
             if e.text:
-                what.append(f"\n  {e.text}", style="italic")
-            table.add_row(Text(f"{e.at.astimezone(tz):%m-%d %H:%M}"), Text(e.who), what)
+                what.append("\n  ")
+                what.append(safe_text(e.text, style="italic"))
+            table.add_row(Text(f"{e.at.astimezone(tz):%m-%d %H:%M}"), safe_line(e.who), Prose(what))
         return table
 
     def _event_label(self, kind: str) -> str:
@@ -476,7 +479,8 @@ class CaseScreen(DeskScreen):
         try:
             contact = self.ctx.desk.reveal_contact(self.ctx.me, self.number)
         except DeskError as exc:
-            self.app.call_from_thread(self._status, self.ctx.t("case_action.refused", why=exc))
+            refused = self.ctx.t("case_action.refused", why=describe(exc))
+            self.app.call_from_thread(self._status, refused)
             return
         self.app.call_from_thread(self._reveal, contact)
 

@@ -18,6 +18,7 @@ from textual.widgets.option_list import Option
 
 from deskapp.cases import InboxItem
 from deskapp.context import DeskContext
+from deskapp.display import one_line
 from screens.base import DeskScreen
 
 
@@ -71,13 +72,14 @@ class InboxScreen(DeskScreen):
             line.append(f"{item.at.astimezone(tz):%m-%d %H:%M}  ")
             line.append(t(f"inbox.kind.{item.kind}"), style="bold" if item.read_at is None else "")
             line.append(f"  {item.number}  ")
-            line.append(item.subject)  # customer text: plain, never markup
+            line.append(one_line(item.subject))  # customer text: plain, never markup
             if item.step:
                 step = f"action.{item.step}"
                 said = t(step) if step in self.ctx.catalog else item.step
-                line.append(f"  · {said}" + (f" ({item.by})" if item.by else ""), style="dim")
+                by = f" ({one_line(item.by)})" if item.by else ""
+                line.append(f"  · {said}{by}", style="dim")
             if item.message:
-                line.append(f"  “{item.message}”", style="italic")
+                line.append(f"  “{one_line(item.message)}”", style="italic")
             if item.read_at is None:
                 line.stylize("bold", 0, 13)
             box.add_option(Option(line, id=str(item.id)))

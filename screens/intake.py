@@ -44,6 +44,7 @@ from widgets.customer_card import CustomerCard
 from widgets.debounce import Debouncer
 from widgets.form_field import FormField
 from widgets.key_bar import key_display
+from widgets.safe_input import SafeInput, SafeTextArea
 from widgets.script_panel import ScriptPanel
 from widgets.suggestion_panel import SuggestionLine, SuggestionPanel
 
@@ -114,12 +115,14 @@ class IntakeScreen(DeskScreen):
         with Horizontal(id="intake-body"):
             with VerticalScroll(id="intake-form"):
                 yield Static(t("intake.section_customer"), classes="intake-section")
-                yield self._field("phone", Input(id="phone", placeholder=t("intake.hint_phone")))
-                yield self._field("name", Input(id="name"))
+                yield self._field(
+                    "phone", SafeInput(id="phone", placeholder=t("intake.hint_phone"))
+                )
+                yield self._field("name", SafeInput(id="name"))
                 yield Static(t("intake.section_complaint"), classes="intake-section")
-                yield self._field("subject", Input(id="subject"))
-                yield self._field("description", TextArea(id="description"))
-                yield self._field("demand", TextArea(id="demand"))
+                yield self._field("subject", SafeInput(id="subject"))
+                yield self._field("description", SafeTextArea(id="description"))
+                yield self._field("demand", SafeTextArea(id="demand"))
                 yield Static(t("intake.section_details"), classes="intake-section")
                 channels = [(enum_label(c, lang), c.value) for c in Channel]
                 default_channel = self.ctx.desk.settings.default_channel
@@ -127,14 +130,15 @@ class IntakeScreen(DeskScreen):
                     "channel",
                     Select(channels, id="channel", allow_blank=False, value=default_channel),
                 )
-                yield self._field("email", Input(id="email"))
+                yield self._field("email", SafeInput(id="email"))
                 yield self._field(
-                    "occurred_at", Input(id="occurred_at", placeholder=t("intake.hint_occurred_at"))
+                    "occurred_at",
+                    SafeInput(id="occurred_at", placeholder=t("intake.hint_occurred_at")),
                 )
-                yield self._field("place", Input(id="place"))
-                yield self._field("order_ref", Input(id="order_ref"))
-                yield self._field("product_ref", Input(id="product_ref"))
-                yield self._field("evidence", TextArea(id="evidence"))
+                yield self._field("place", SafeInput(id="place"))
+                yield self._field("order_ref", SafeInput(id="order_ref"))
+                yield self._field("product_ref", SafeInput(id="product_ref"))
+                yield self._field("evidence", SafeTextArea(id="evidence"))
                 yield Static(t("intake.section_classification"), classes="intake-section")
                 yield self._choice("category", Category, Category.OTHER)
                 yield self._choice("claim_type", ClaimType, ClaimType.GENERAL)
@@ -143,7 +147,7 @@ class IntakeScreen(DeskScreen):
                 yield self._field("flags", SelectionList[str](*flags, id="flags"))
                 yield self._field(
                     "override_reason",
-                    Input(id="override_reason", placeholder=t("intake.hint_override_reason")),
+                    SafeInput(id="override_reason", placeholder=t("intake.hint_override_reason")),
                 )
                 yield self._field(
                     "primary_dept_id",

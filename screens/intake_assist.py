@@ -62,7 +62,15 @@ class IntakeAssist:
         have seen the latest text (at once when nothing is waiting)."""
         self._lookup_later.fire_now()
         if self._lookups_running:
-            self._waiting.append(then)
+            # Keys typed meanwhile (a second ctrl+s for the read-back) wait for `then`.
+            hold = getattr(self.screen.app, "hold_keys", None)
+            release = hold() if hold is not None else (lambda: None)
+
+            def then_release() -> None:
+                release()
+                then()
+
+            self._waiting.append(then_release)
             return
         if self._triage_later.pending or self.found is None:
             self._triage_later.cancel()

@@ -15,6 +15,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.dom import DOMNode
 
 from deskapp.context import DeskContext
+from deskapp.display import one_line
 from deskapp.i18n import enum_label
 from screens.base import key_label
 
@@ -59,13 +60,13 @@ class DeskCommands(Provider):
         cases = await asyncio.to_thread(ctx.desk.find_cases, query, limit=10)
         for case in cases:
             text = Text(f"{case.number}  ")
-            text.append(case.subject)  # customer text: plain, never markup
+            text.append(one_line(case.subject))  # customer text: plain, never markup
             text.append(f"  · {enum_label(case.status, ctx.lang)}", style="dim")
             yield Hit(
                 1.0,
                 text,
                 partial(self._open_case, case.number),
-                text=f"{case.number} {case.subject}",
+                text=f"{case.number} {one_line(case.subject)}",
             )
 
     def _open_case(self, number: str) -> None:

@@ -28,6 +28,7 @@ from deskapp.changes import ChangeFeed, Listener, listen
 from deskapp.context import DeskContext
 from deskapp.countdown import Countdown, Tone, countdown
 from deskapp.domain import Status
+from deskapp.errors import describe
 from deskapp.i18n import enum_label
 from deskapp.live_queue import (
     EMPTY,
@@ -41,7 +42,9 @@ from deskapp.masking import mask_name, mask_phone
 from screens.base import DeskScreen
 from store.engine import read_session
 from store.queue import QueueFilter, QueueRow, tally_by_department
+from widgets.prose import safe_line
 from widgets.queue_list import COLUMNS, Look, QueueList, header_line
+from widgets.safe_input import SafeInput
 
 COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
 
@@ -105,7 +108,7 @@ class QueueScreen(DeskScreen):
         yield Static("", id="queue-columns", markup=False)
         yield QueueList(self._describe, id="queue")
         yield Static("", id="queue-detail", markup=False)
-        yield Input(placeholder=self.ctx.t("queue.search_prompt"), id="queue-search")
+        yield SafeInput(placeholder=self.ctx.t("queue.search_prompt"), id="queue-search")
 
     def on_mount(self) -> None:
         super().on_mount()
@@ -214,9 +217,9 @@ class QueueScreen(DeskScreen):
         if self.filter.search:
             parts.append(t("queue.searching", text=self.filter.search))
         line = "  ·  ".join(parts)
-        text = Text(line, no_wrap=True, overflow="ellipsis")
+        text = safe_line(line, no_wrap=True, overflow="ellipsis")
         if self._status:
-            text = Text(self._status, style="bold red", no_wrap=True, overflow="ellipsis")
+            text = safe_line(self._status, style="bold red", no_wrap=True, overflow="ellipsis")
         self.query_one("#queue-bar", Static).update(text)
 
     # -- requests to the database thread -----------------------------------------------------------
@@ -232,7 +235,7 @@ class QueueScreen(DeskScreen):
     @on(QueueList.Highlighted)
     def _highlighted(self, message: QueueList.Highlighted) -> None:
         self.query_one("#queue-detail", Static).update(
-            Text(self._detail(message.row), no_wrap=True)
+            safe_line(self._detail(message.row), no_wrap=True)
         )
         self._show_bar()
 
@@ -325,7 +328,8 @@ class QueueScreen(DeskScreen):
             for dept, (risk, late) in worst
         ]
         line = t("queue.board_depts", list=" · ".join(parts)) if parts else ""
-        self.query_one("#queue-tally", Static).update(Text(line, no_wrap=True, overflow="ellipsis"))
+        shown = safe_line(line, no_wrap=True, overflow="ellipsis")
+        self.query_one("#queue-tally", Static).update(shown)
 
     def _show_status(self, status: str) -> None:
         if status != self._status:
@@ -383,7 +387,7 @@ class QueueScreen(DeskScreen):
             except Exception as exc:  # locked, gone, timed out: keep the last rows, say so
                 if self._stop.is_set():
                     return
-                message = self.ctx.t("queue.stale", error=str(exc).splitlines()[0][:80])
+                message = self.ctx.t("queue.stale", error=describe(exc, 80))
                 try:
                     self.app.call_from_thread(self._show_status, message)
                 except Exception:

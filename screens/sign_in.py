@@ -20,8 +20,11 @@ from textual.widgets import Input, Static
 
 from deskapp.auth import AccountLocked, SignInError, sign_in
 from deskapp.context import DeskContext
+from deskapp.errors import describe
 from screens.base import key_label
 from widgets.key_bar import KeyBar
+from widgets.prose import safe_text
+from widgets.safe_input import SafeInput
 
 DEMO_ACCOUNTS = ("agent", "handler", "manager", "supervisor", "legal", "executive", "admin")
 
@@ -55,9 +58,9 @@ class SignInScreen(Screen[None]):
         with Center(), Vertical(id="signin-box"):
             yield Static(Text(f"{t('app.title')} · {t('signin.title')}"), id="signin-title")
             yield Static(Text(t("signin.username")), classes="signin-label")
-            yield Input(id="signin-user", select_on_focus=False)
+            yield SafeInput(id="signin-user", select_on_focus=False)
             yield Static(Text(t("signin.password")), classes="signin-label")
-            yield Input(id="signin-password", password=True)
+            yield SafeInput(id="signin-password", password=True)
             yield Static(Text(""), id="signin-error")
             if self.ctx.demo:
                 notice = t("signin.demo_notice", accounts=", ".join(DEMO_ACCOUNTS), password="demo")
@@ -94,7 +97,8 @@ class SignInScreen(Screen[None]):
         except SignInError:
             self.app.call_from_thread(self._failed, self.ctx.t("signin.bad_credentials"))
         except Exception as exc:  # the database is down, or worse: say so, keep the screen
-            self.app.call_from_thread(self._failed, self.ctx.t("common.error", message=str(exc)))
+            said = self.ctx.t("common.error", message=describe(exc))
+            self.app.call_from_thread(self._failed, said)
         else:
             assert staff.id is not None
             self.post_message(self.SignedIn(staff.id, staff.login))
@@ -106,4 +110,4 @@ class SignInScreen(Screen[None]):
         password.focus()
 
     def _error(self, message: str) -> None:
-        self.query_one("#signin-error", Static).update(Text(message))
+        self.query_one("#signin-error", Static).update(safe_text(message))

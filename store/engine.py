@@ -62,7 +62,9 @@ def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
     parsed: URL = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    return create_engine(resolved, echo=echo, pool_pre_ping=True)
+    # hide_parameters: an error message must not carry the customer's text (or a password
+    # hash) into the status bar and the log.
+    return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True)
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
@@ -72,7 +74,7 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         kwargs["poolclass"] = StaticPool
     else:
         Path(url.database or "").expanduser().parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, echo=echo, **kwargs)
+    engine = create_engine(url, echo=echo, hide_parameters=True, **kwargs)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:

@@ -8,6 +8,7 @@ from rich.text import Text
 from textual.widgets import Static
 
 from deskapp.cases import CustomerLookup
+from widgets.prose import safe_line
 
 
 class CustomerCard(Static):
@@ -35,7 +36,7 @@ class CustomerCard(Static):
         status_label: dict[str, str],
         date_format: str = "%Y-%m-%d",
     ) -> None:
-        line = Text(heading, style="bold")
+        line = safe_line(heading, style="bold")
         if found.vip:
             line.append("  ")
             line.append(f" {vip} ", style="bold black on yellow")
@@ -52,7 +53,7 @@ class CustomerCard(Static):
             table.add_row(
                 case.number,
                 case.created_at.strftime(date_format),
-                Text(case.subject),
+                safe_line(case.subject),
                 status_label.get(case.status.value, case.status.value),
             )
         self.update(Group(line, Text(history_title, style="dim"), table))

@@ -12,6 +12,8 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.widgets import Static
 
+from widgets.prose import safe_line
+
 
 @dataclass(frozen=True)
 class Counts:
@@ -43,7 +45,8 @@ class DeskHeader(Horizontal):
         yield Static(Text(""), id="header-time")
 
     def show_person(self, text: str) -> None:
-        self._show("header-who", Text(text, overflow="ellipsis"))
+        """Who is signed in (their name comes from the database: shown as plain text)."""
+        self._show("header-who", safe_line(text, overflow="ellipsis"))
 
     def show_counts(self, labels: tuple[str, str, str, str], counts: Counts) -> None:
         text = Text()

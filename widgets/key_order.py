@@ -14,21 +14,34 @@ means the key, the bubbling, the binding it ran and the focus change it asked fo
 Keys still arrive in one queue in their original order; only their hand-out is paced. A
 screen that never goes quiet (a stuck handler) cannot swallow keys: after `MAX_HOLD`
 seconds the next key is handed out anyway.
+
+Some keys finish their work in a worker: ctrl+s on the intake form first waits for the caller
+lookup, then opens the read-back, and a second ctrl+s typed at once is meant for that read-back.
+Such a key calls `hold_keys()` and releases the hold when its work is done; the next keys wait
+for it (up to `HOLD_LIMIT` seconds, so a slow database never freezes the keyboard).
+
+Pasted text enters here too, and leaves with its control characters made visible: a clipboard
+can hold an escape sequence, and no field should keep what it could not show.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections import deque
+from collections.abc import Callable
 from typing import Generic, TypeVar
 
 from textual import events
 from textual.app import App
 
+from deskapp.display import visible
+
 ReturnType = TypeVar("ReturnType")
 
 #: Longest a key waits for the one before it to settle, in seconds.
 MAX_HOLD = 0.5
+#: Longest a key waits for work the one before it declared with `hold_keys`.
+HOLD_LIMIT = 5.0
 #: Checks made at once (a turn of the loop each) before checking every `POLL` seconds.
 FAST_CHECKS = 8
 POLL = 0.001
@@ -45,6 +58,7 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
         self._in_flight = False
         self._releasing: _Typed | None = None
         self._handling = 0
+        self._holds = 0
         self._settled = asyncio.Event()
         self._settled.set()
 
@@ -57,6 +71,20 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
             if not (self._held or self._in_flight or self._releasing is not None):
                 return
             await self._settled.wait()
+
+    def hold_keys(self) -> Callable[[], None]:
+        """Keep the next keys back until the returned function is called: for a key whose
+        effect (a screen it opens, a focus it moves) only follows once a worker is done."""
+        self._holds += 1
+        released = False
+
+        def release() -> None:
+            nonlocal released
+            if not released:
+                released = True
+                self._holds -= 1
+
+        return release
 
     async def on_event(self, event: events.Event) -> None:
         self._handling += 1  # a queue is empty while its message is being handled: count it
@@ -76,14 +104,18 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
             return
         self._in_flight = True
         self._settled.clear()
+        if isinstance(event, events.Paste) and visible(event.text) != event.text:
+            # A paste is the one way a control character gets into a field: what lands
+            # there is what the person sees, its stand-ins included (deskapp.display).
+            event = events.Paste(visible(event.text))
         await super().on_event(event)
         asyncio.get_running_loop().create_task(self._hand_out_when_settled())
 
     async def _hand_out_when_settled(self) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + MAX_HOLD
+        start = loop.time()
         quiet, checks = 0, 0
-        while quiet < 2 and loop.time() < deadline:
+        while quiet < 2 and loop.time() < start + (HOLD_LIMIT if self._holds else MAX_HOLD):
             checks += 1
             await asyncio.sleep(0 if checks <= FAST_CHECKS else POLL)
             quiet = quiet + 1 if self._quiet() else 0
@@ -96,8 +128,9 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
 
     def _quiet(self) -> bool:
         """Nothing waits in the app's queue or in any queue of the screen on top, and the app is
-        not in the middle of an event (a key's binding can be awaiting a screen push)."""
-        if self.message_queue_size or self._handling:
+        not in the middle of an event (a key's binding can be awaiting a screen push), and no key
+        holds the next ones back."""
+        if self.message_queue_size or self._handling or self._holds:
             return False
         try:
             screen = self.screen

@@ -29,6 +29,7 @@ from textual.strip import Strip
 
 from deskapp import clock
 from deskapp.countdown import Tone
+from deskapp.display import one_line
 from deskapp.live_queue import EMPTY, Window
 from store.queue import QueueRow
 
@@ -63,12 +64,6 @@ def layout(width: int) -> list[tuple[str, int]]:
             break
     rest = max(1, width - (sum(columns.values()) + len(columns) - 1))
     return [(key, w or rest) for key, w in COLUMNS if key in columns]
-
-
-def clean(text: str) -> str:
-    """Customer text shown literally: control characters (escape sequences, newlines) become
-    spaces, so nothing a customer typed can move the cursor or restyle the terminal."""
-    return "".join(" " if ord(ch) < 32 or 0x7F <= ord(ch) < 0xA0 else ch for ch in text)
 
 
 @dataclass(frozen=True)
@@ -248,7 +243,7 @@ class QueueList(ScrollView, can_focus=True):
         for n, (key, cells) in enumerate(layout(width)):
             if n:
                 segments.append(Segment(" ", base))
-            text = set_cell_size(clean(texts.get(key, "")), cells)
+            text = set_cell_size(one_line(texts.get(key, "")), cells)
             style: Style = base
             if key == "countdown":
                 style = base + tone

@@ -1,7 +1,8 @@
 """The script prompt: what to say at this stage, filled in for this customer and case.
 
 Scripts contain the customer's own words (name, demand), so they are always shown as plain
-text, never parsed as markup.
+text with control characters made visible, never parsed as markup, and wrapped the way Chinese
+is set (`widgets.prose`): a case number or a reply time never breaks across lines.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
 from textual.widgets import Static
+
+from widgets.prose import Prose
 
 
 class ScriptPanel(VerticalScroll):
@@ -33,10 +36,17 @@ class ScriptPanel(VerticalScroll):
         if scripts == self._scripts:
             return
         self._scripts = list(scripts)
+        labels = list(self.query(".script-stage").results(Static))
+        bodies = list(self.query(".script-body").results(Static))
+        if len(bodies) == len(labels) == len(scripts):  # update in place: no new widgets
+            for label, shown, (stage, body) in zip(labels, bodies, scripts, strict=True):
+                label.update(Text(stage))
+                shown.update(Prose(body))
+            return
         self.remove_children()
         for stage, body in scripts:
             self.mount(Static(Text(stage), classes="script-stage"))
-            self.mount(Static(Text(body), classes="script-body"))
+            self.mount(Static(Prose(body), classes="script-body"))
 
     @property
     def text(self) -> str:

@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual.widgets import Static
 
+from deskapp.display import one_line
+
 
 @dataclass(frozen=True)
 class SuggestionLine:
@@ -24,14 +26,15 @@ class SuggestionPanel(Static):
 
     def show(self, lines: list[SuggestionLine], footer: str) -> None:
         text = Text()
-        for line in lines:
+        for line in lines:  # reasons quote the customer's words: made visible
             text.append(f"{line.label}: ", style="bold")
-            text.append(line.value, style="bold strike" if line.overridden_by else "bold green")
+            style = "bold strike" if line.overridden_by else "bold green"
+            text.append(one_line(line.value), style=style)
             if line.overridden_by:
-                text.append(f" → {line.overridden_by}", style="bold yellow")
+                text.append(f" → {one_line(line.overridden_by)}", style="bold yellow")
             text.append("\n")
             if line.reasons:
-                text.append(f"  {line.reasons}\n", style="dim")
+                text.append(f"  {one_line(line.reasons)}\n", style="dim")
         text.append(footer, style="italic")
         self.update(text)
 

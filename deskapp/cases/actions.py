@@ -23,7 +23,8 @@ from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, case_facts, department_contact
 from deskapp.cases.inbox import CASE_STEP, DISPATCH_NOTICE, HANDOVERS
 from deskapp.domain import TERMINAL_STATUSES, RiskFlag, Status, parse_flags
-from deskapp.errors import Change, ConflictError
+from deskapp.errors import Change, ConflictError, InvalidInput
+from deskapp.validation import check_params
 from store.engine import write_session
 from store.models import CaseEvent, Complaint, Customer, Notification, Staff
 
@@ -84,6 +85,9 @@ class CaseActions(DeskBase):
     ) -> Complaint:
         """Take one workflow action on a case. `expected_version` is the version the person
         saw; None skips the check (only for automated steps that reread the case)."""
+        problems = check_params(params)
+        if problems:
+            raise InvalidInput(problems)
         now = clock.now()
         with write_session(self.engine) as s:
             c = self._load_for_change(s, number, expected_version)

@@ -135,7 +135,7 @@ class CustomerLookup:
 class IntakeCases(DeskBase):
     def intake(self, actor: Actor, form: IntakeForm) -> IntakeResult:
         permissions.check("intake", actor.facts(), None)
-        problems = check_fields(form.text_fields())
+        problems = check_fields({**form.text_fields(), "override_reason": form.override_reason})
         if problems:
             raise InvalidInput(problems)
         now = clock.now()
@@ -155,7 +155,7 @@ class IntakeCases(DeskBase):
                 number=numbering.allocate(s, now, self.settings.tz),
                 channel=form.channel.value,
                 customer_id=customer.id,
-                subject=form.subject.strip(),
+                subject=form.subject,  # exactly as typed (required: not blank)
                 description=form.description,
                 demand=form.demand,
                 occurred_at=form.occurred_at,

@@ -27,8 +27,10 @@ from deskapp import workflow
 from deskapp.case_view import CaseDetail
 from deskapp.context import DeskContext
 from deskapp.domain import Category, ClaimType, RemedyType, RiskFlag, RootCause, Severity
-from deskapp.errors import ConflictError, DeskError, InvalidInput
+from deskapp.errors import ConflictError, DeskError, InvalidInput, describe
 from deskapp.i18n import enum_label, localise_problem
+from widgets.prose import Prose, safe_line
+from widgets.safe_input import SafeInput, SafeTextArea
 
 #: Not a workflow step: a note on the case (`Desk.add_note`), saved the same careful way.
 NOTE = "add_note"
@@ -117,7 +119,7 @@ class CaseActionDialog(ModalScreen[bool]):
                 action=t(f"action.{self.action}"),
                 number=self.detail.complaint.number,
             )
-            yield Static(Text(title), classes="action-title")
+            yield Static(safe_line(title), classes="action-title")
             with VerticalScroll():
                 for name in self.fields:
                     yield Static(Text(t(f"case_action.field.{name}")), classes="action-label")
@@ -129,7 +131,7 @@ class CaseActionDialog(ModalScreen[bool]):
         t, lang, c = self.ctx.t, self.ctx.lang, self.detail.complaint
         wid = f"action-{name}"
         if name in _LONG_TEXT:
-            return TextArea(id=wid, soft_wrap=True)
+            return SafeTextArea(id=wid, soft_wrap=True)
         if name == "category":
             return _select(wid, [(enum_label(x, lang), x.value) for x in Category], c.category)
         if name == "claim_type":
@@ -148,7 +150,7 @@ class CaseActionDialog(ModalScreen[bool]):
         if name in WHYS:
             known = c.root_cause.splitlines()
             n = WHYS.index(name)
-            return Input(known[n] if n < len(known) else "", id=wid)
+            return SafeInput(known[n] if n < len(known) else "", id=wid)
         if name == "department_id":
             # A transfer goes elsewhere; a dispatch starts from the department intake proposed.
             moving = self.action == "transfer"
@@ -161,7 +163,7 @@ class CaseActionDialog(ModalScreen[bool]):
             return _select(wid, options, proposed)
         if name == "assisting":
             items = [
-                Selection(Text(dept), str(ident), False)
+                Selection(safe_line(dept), str(ident), False)
                 for ident, dept in sorted(self.detail.departments.items(), key=lambda kv: kv[1])
             ]
             return SelectionList(*items, id=wid)
@@ -171,7 +173,7 @@ class CaseActionDialog(ModalScreen[bool]):
             return _select(wid, [(t(f"case_action.mode.{m}"), m) for m in CONTACT_MODES], "phone")
         if name == "satisfaction":
             return _select(wid, [(str(n), str(n)) for n in range(5, 0, -1)], None)
-        return Input(id=wid)
+        return SafeInput(id=wid)
 
     def on_mount(self) -> None:
         first = self.query(f"#action-{self.fields[0]}").first()
@@ -260,10 +262,11 @@ class CaseActionDialog(ModalScreen[bool]):
             problems = {k: localise_problem(k, v, ctx.lang) for k, v in exc.problems.items()}
             self.app.call_from_thread(self._refused, problems, "")
         except DeskError as exc:
-            self.app.call_from_thread(self._refused, {}, ctx.t("case_action.refused", why=str(exc)))
+            refused = ctx.t("case_action.refused", why=describe(exc))
+            self.app.call_from_thread(self._refused, {}, refused)
         except Exception as exc:  # the database is gone or locked: keep everything typed
             self.app.call_from_thread(
-                self._refused, {}, ctx.t("common.error", message=str(exc).splitlines()[0])
+                self._refused, {}, ctx.t("common.error", message=describe(exc))
             )
         else:
             self.app.call_from_thread(self.dismiss, True)
@@ -299,14 +302,14 @@ class CaseActionDialog(ModalScreen[bool]):
         self._error("\n".join(lines))
 
     def _error(self, message: str) -> None:
-        self.query_one("#action-error", Static).update(Text(message))
+        self.query_one("#action-error", Static).update(Prose(message))
 
     def action_cancel(self) -> None:
         self.dismiss(False)
 
 
 def _select(wid: str, options: list[tuple[str, str]], value: str | None) -> Select[str]:
-    items = [(Text(label), v) for label, v in options]
+    items = [(safe_line(label), v) for label, v in options]
     if value is not None and any(v == value for _, v in options):
         return Select(items, value=value, id=wid)
     return Select(items, id=wid)

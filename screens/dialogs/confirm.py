@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from rich.text import Text
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
+
+from widgets.prose import Prose
 
 
 class ConfirmDialog(ModalScreen[bool]):
@@ -35,9 +36,9 @@ class ConfirmDialog(ModalScreen[bool]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(Text(self.question), id="confirm-question")
+            yield Static(Prose(self.question), id="confirm-question")
             if self.note:
-                yield Static(Text(self.note), id="confirm-note")
+                yield Static(Prose(self.note), id="confirm-note")
             with Horizontal():
                 yield Button(self.no, id="confirm-no")
                 yield Button(self.yes, id="confirm-yes", variant="warning")

@@ -25,6 +25,7 @@ from deskapp.domain import Category, ClaimType, CustomerTier, Severity
 from deskapp.i18n import enum_label, field_label
 from deskapp.triage_review import Choice, removed_flags
 from deskapp.wording import promise_words
+from widgets.prose import Prose
 from widgets.script_panel import ScriptPanel
 
 
@@ -115,7 +116,7 @@ class ReadBackScreen(ModalScreen[ReadBack | None]):
         if form.override_reason:
             rows.append(("override_reason", form.override_reason))
         for name, value in rows:
-            table.add_row(Text(field_label(name, lang)), Text(value))
+            table.add_row(Text(field_label(name, lang)), Prose(value))
         tier = CustomerTier.VIP if self.customer and self.customer.vip else None
         summary = t("readback.summary", subject=form.subject.strip(), demand=form.demand.strip())
         script = self.ctx.scripts.render(

@@ -241,11 +241,12 @@ def every_validation_message() -> list[tuple[str, str]]:
             "description": "d",
             "demand": "d",
             "email": "not-an-email",
+            "place": "a\x00b",
         }
     ).items()
     from deskapp.cases.steps import amount as _amount
 
-    for bad in ("lots", "-1"):
+    for bad in ("lots", "-1", "NaN", "Infinity"):
         with pytest.raises(InvalidInput) as caught:
             _amount(bad)
         found += caught.value.problems.items()
@@ -270,6 +271,7 @@ def test_every_validation_message_has_a_code_and_both_languages() -> None:
         "too_long",
         "not_a_number",
         "negative",
+        "unstorable",
     }
 
 

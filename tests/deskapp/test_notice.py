@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 
 from deskapp.cases import Desk, IntakeForm
 from deskapp.cli import main
+from deskapp.display import visible
 from deskapp.domain import Category, RiskFlag, Severity
 from deskapp.errors import NotFound
 from deskapp.notice import cell, notice_catalog, quote, render_notice
@@ -214,11 +215,12 @@ def test_customer_text_cannot_change_the_layout(desk: Desk, number: str) -> None
         inline = [c for t in tokens for c in t.children or []]
         assert not [c for c in inline if c.type not in ("text", "softbreak", "hardbreak")]
         seen = rendered_text(tokens)
-        # What the customer wrote is all there, as text (control characters dropped).
+        # What the customer wrote is all there, as text (control characters made visible).
         assert NASTY_SUBJECT in seen and "上海|浦东" in seen and "请 | 尽快" in seen
         for line in NASTY_DESCRIPTION.split("\n"):
-            plain = line.replace("\x1b", "").replace("\u202e", "").strip()
-            assert plain in seen, plain
+            shown = visible(line).strip()
+            assert shown in seen, shown
+        assert "␛[31m红字␛[0m ⟨U+202E⟩evil" in seen
         assert "换新 > 退款 ~~划掉~~ _下划线_" in seen and "---" in seen
 
 

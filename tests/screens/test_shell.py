@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 from textual.widgets import Input, Static
 
@@ -121,16 +122,26 @@ def test_keys_doc_is_generated_from_the_bindings() -> None:
     assert committed.read_text(encoding="utf-8") == text, "run `deskapp keys` and commit"
 
 
-async def test_sign_in_warns_when_holiday_data_runs_out(make_app: MakeApp) -> None:
+@pytest.mark.parametrize(("login", "told"), [("agent", False), ("supervisor", True)])
+async def test_holiday_data_running_out_is_told_to_who_can_act(
+    make_app: MakeApp, login: str, told: bool
+) -> None:
+    """The warning is for admins and supervisors (and on the breach board), not every agent."""
     app = make_app()
-    told: list[tuple[str, str]] = []
+    heard: list[tuple[str, str]] = []
     real_notify = app.notify
 
     def notify(message: str, **kwargs: object) -> None:
-        told.append((str(message), str(kwargs.get("severity", "information"))))
+        heard.append((str(message), str(kwargs.get("severity", "information"))))
         real_notify(message, **kwargs)  # type: ignore[arg-type]
 
     app.notify = notify  # type: ignore[method-assign]
     async with app.run_test(size=(100, 30)) as pilot:
-        await sign_in(pilot)
-    assert any("2026-12-31" in m and sev == "warning" for m, sev in told)
+        await sign_in(pilot, login)
+        warned = any("2026-12-31" in m and sev == "warning" for m, sev in heard)
+        assert warned is told
+        if told:
+            await pilot.press("f4")
+            await settle(pilot)
+            notice = app.screen.query_one("#board-notice", Static)
+            assert "2026-12-31" in plain(notice) and notice.display
