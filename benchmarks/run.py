@@ -199,7 +199,40 @@ def _wire_rows(opts: Options, sizes: tuple[int, ...]) -> list[Row]:
     return [Row(*pair, rate=False) for pair in pairs]
 
 
-BENCHES: list[Bench] = [intake_rows, demo_rows, sla_rows, queue_rows]
+def key_rows(opts: Options) -> list[Row]:
+    from benchmarks.bench_keys import TEXT, bench_keys
+
+    r = bench_keys(opts.workdir)
+    bare = f"bare Textual Input (an app with three Inputs), same {len(TEXT)} keys, same harness"
+    return [
+        Row(
+            "one keystroke on the intake form, name field (key in → app quiet, median)",
+            r.intake_name_ms,
+            "ms",
+            bare,
+            r.bare_ms,
+            rate=False,
+        ),
+        Row(
+            "one keystroke on the intake form, description (triage waits for a pause)",
+            r.intake_description_ms,
+            "ms",
+            bare,
+            r.bare_ms,
+            rate=False,
+        ),
+        Row(
+            "triage after a pause, 20,000-character description (in a worker)",
+            r.triage_long_ms,
+            "ms",
+            "one keystroke in the bare Input",
+            r.bare_ms,
+            rate=False,
+        ),
+    ]
+
+
+BENCHES: list[Bench] = [intake_rows, demo_rows, sla_rows, key_rows, queue_rows]
 
 
 # -- the report --------------------------------------------------------------------------------

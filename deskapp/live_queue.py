@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Protocol
 
 from sqlalchemy.engine import Engine
 
@@ -65,26 +64,6 @@ def base_filter(view: View, actor: Actor) -> QueueFilter:
     if view is View.DEPARTMENT:
         return QueueFilter(department_id=actor.department_id)
     return QueueFilter()
-
-
-class _People(Protocol):
-    """The three ids that decide who sees a customer's contact (a queue row, a complaint)."""
-
-    @property
-    def first_owner_id(self) -> int: ...
-    @property
-    def assignee_id(self) -> int | None: ...
-    @property
-    def primary_dept_id(self) -> int | None: ...
-
-
-def sees_contact(actor: Actor, row: _People) -> bool:
-    """Whether this person sees the customer's name and phone unmasked on this row: the case's
-    first owner and assignee, and the staff of its primary department. Everyone else (other
-    agents, desk-wide roles) sees them masked; revealing is a recorded action on the case."""
-    if actor.staff_id in (row.first_owner_id, row.assignee_id):
-        return True
-    return actor.department_id is not None and actor.department_id == row.primary_dept_id
 
 
 @dataclass(frozen=True)

@@ -36,7 +36,7 @@ from deskapp.domain import (
 )
 from deskapp.errors import NotFound
 from deskapp.i18n import Catalog, enum_label
-from deskapp.masking import mask_name, mask_phone
+from deskapp.masking import contact_for
 from store.engine import read_session
 from store.models import (
     CaseEvent,
@@ -240,6 +240,8 @@ class _Renderer:
 
     def render(self) -> str:
         c, lang = self.f.case, self.lang
+        # It leaves the desk: the customer is shown as to nobody in particular (masked).
+        contact = contact_for(None, c, self.f.customer.name, self.f.customer.phone)
         flags = self.t("list_separator").join(
             enum_label(flag, lang) for flag in sorted(parse_flags(c.flags))
         )
@@ -273,8 +275,8 @@ class _Renderer:
             "",
             *self.facts_table(
                 [
-                    ("name", cell(mask_name(self.f.customer.name))),
-                    ("phone", cell(mask_phone(self.f.customer.phone))),
+                    ("name", cell(contact.name)),
+                    ("phone", cell(contact.phone)),
                 ]
             ),
             f"## {self.t('section.happened')}",

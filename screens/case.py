@@ -50,8 +50,7 @@ from deskapp.domain import (
 )
 from deskapp.errors import DeskError, NotFound, describe
 from deskapp.i18n import enum_label, field_label
-from deskapp.live_queue import sees_contact
-from deskapp.masking import mask_name, mask_phone
+from deskapp.masking import contact_for, sees_contact
 from screens.base import DeskScreen
 from screens.dialogs.case_action import NOTE, CaseActionDialog
 from widgets.prose import Prose, safe_line, safe_text
@@ -318,12 +317,10 @@ class CaseScreen(DeskScreen):
     def _contact(self, d: CaseDetail) -> tuple[str, str]:
         """The customer's name and phone as this person may see them: masked unless they work
         the case or revealed them (the script's salutation follows the same rule)."""
-        cu = d.customer
         if self.revealed is not None:
             return self.revealed.name, self.revealed.phone
-        if sees_contact(self.ctx.me, d.complaint):
-            return cu.name, cu.phone
-        return mask_name(cu.name), mask_phone(cu.phone)
+        shown = contact_for(self.ctx.me, d.complaint, d.customer.name, d.customer.phone)
+        return shown.name, shown.phone
 
     def _customer(self, d: CaseDetail) -> RenderableType:
         t, cu = self.ctx.t, d.customer

@@ -35,10 +35,9 @@ from deskapp.live_queue import (
     QueueReader,
     Window,
     base_filter,
-    sees_contact,
     views_for,
 )
-from deskapp.masking import mask_name, mask_phone
+from deskapp.masking import contact_for
 from screens.base import DeskScreen
 from store.engine import read_session
 from store.queue import QueueFilter, QueueRow, tally_by_department
@@ -154,10 +153,8 @@ class QueueScreen(DeskScreen):
     def _describe(self, row: QueueRow, now: datetime) -> Look:
         t, lang, me = self.ctx.t, self.ctx.lang, self.ctx.me
         cd = self._countdown(row, now)
-        if sees_contact(me, row):
-            customer = row.customer_name or row.customer_phone
-        else:
-            customer = mask_name(row.customer_name) or mask_phone(row.customer_phone)
+        shown = contact_for(me, row, row.customer_name, row.customer_phone)
+        customer = shown.name or shown.phone
         flags = "".join(
             t(f"queue.flag.{f}") for f in row.flags.split() if f"queue.flag.{f}" in self.ctx.catalog
         )

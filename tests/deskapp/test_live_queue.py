@@ -18,10 +18,9 @@ from deskapp.live_queue import (
     View,
     Window,
     base_filter,
-    sees_contact,
     views_for,
 )
-from deskapp.masking import mask_name, mask_phone
+from deskapp.masking import mask_name, mask_phone, sees_contact
 from store.engine import write_session
 from store.models import Complaint
 from store.queue import QueueFilter
@@ -204,3 +203,36 @@ def test_the_first_page_is_shown_before_the_queue_is_counted(
     assert r.count(counted, now) is counted
     few = reader(engine, QueueFilter(search="nothing matches this")).first(now)
     assert few.counted and few.total == 0  # a short first page is the whole queue
+
+
+def test_one_masking_rule_for_screens_and_what_leaves_the_desk() -> None:
+    from dataclasses import dataclass
+
+    from deskapp.masking import contact_for
+
+    @dataclass
+    class Case:
+        first_owner_id: int = 1
+        assignee_id: int | None = 2
+        primary_dept_id: int | None = 7
+
+    @dataclass
+    class Person:
+        staff_id: int
+        department_id: int | None = None
+
+    case = Case()
+    for viewer, sees in (
+        (Person(1), True),  # first owner
+        (Person(2), True),  # assignee
+        (Person(9, 7), True),  # primary department
+        (Person(9, 8), False),  # another department
+        (Person(9), False),  # a desk-wide role
+        (None, False),  # an export: nobody in particular
+    ):
+        shown = contact_for(viewer, case, "王小明", "13800138000")
+        assert shown.masked is not sees
+        assert (shown.name, shown.phone) == (
+            ("王小明", "13800138000") if sees else ("王**", "138****8000")
+        )
+    assert not contact_for(None, case, "王小明", "13800138000", revealed=True).masked

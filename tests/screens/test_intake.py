@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
 from textual.pilot import Pilot
 from textual.widgets import Input, Select, SelectionList, Static, TextArea
@@ -15,9 +17,12 @@ from screens.dialogs.confirm import ConfirmDialog
 from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.intake import IntakeScreen
+from store.engine import make_engine
+from tests.conftest import seed_staff
 from tests.screens.conftest import MakeApp, flush, plain, settle, sign_in
 from widgets.customer_card import CustomerCard
 from widgets.form_field import FormField
+from widgets.key_bar import KeyBar
 from widgets.script_panel import ScriptPanel
 
 SIZE = (120, 40)
@@ -376,3 +381,69 @@ async def test_customer_card_and_palette_show_earlier_text_literally(
         )
         assert "[bold red]boom[/]" in shown
         assert app.is_running
+
+
+async def test_an_untouched_form_leaves_no_draft(make_app: MakeApp, drafts: DraftStore) -> None:
+    """Opening F2 and leaving (the selects filled in, nothing typed) is not work to resume."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_intake(pilot)
+        await flush(pilot)
+        assert not screen.has_unsubmitted_work()
+        await pilot.press("escape")
+        await settle(pilot)
+    assert drafts.load("agent", "intake") is None
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert not isinstance(again.screen, ConfirmDialog)  # nothing offered
+
+
+async def test_a_draft_belongs_to_the_database_it_was_typed_for(
+    make_app: MakeApp, drafts: DraftStore, sqlite_template: Path, tmp_path: Path
+) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await pilot.press(*"13800138000", "tab", *"Lily")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.press("y")
+    assert drafts.load("agent", "intake") is not None
+    # Another desk (another database), the same person on the same machine: not offered.
+    other_db = tmp_path / "other.db"
+    shutil.copy(sqlite_template, other_db)
+    engine = make_engine(f"sqlite:///{other_db}")
+    seed_staff(engine)
+    with engine.begin() as conn:  # the tests copy one migrated template: give it its own id
+        conn.exec_driver_sql("UPDATE desk_info SET desk_id = 'another-desk'")
+    other = DeskApp(desk=Desk(engine), lang="en", drafts=DraftStore(drafts.root))
+    assert other.ctx.drafts.desk_id != drafts.desk_id
+    async with other.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert not isinstance(other.screen, ConfirmDialog)
+    engine.dispose()
+    # Back on the first desk it is offered again.
+    again = make_app()
+    async with again.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert isinstance(again.screen, ConfirmDialog)
+
+
+async def test_roles_that_do_not_take_complaints_are_not_offered_f2(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await sign_in(pilot, "admin")
+        keys = str(app.screen.query_one(KeyBar).content)
+        assert "New" not in keys and "F2" not in keys
+        await pilot.press("f2")
+        await settle(pilot)
+        assert not isinstance(app.screen, IntakeScreen)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        labels = [str(h.prompt) for h in app.screen.query_one("CommandList").options]  # type: ignore[attr-defined]
+        assert not any("New complaint" in label for label in labels)
+    agent = make_app()
+    async with agent.run_test(size=SIZE) as pilot:
+        await sign_in(pilot)
+        assert "F2" in str(agent.screen.query_one(KeyBar).content)
