@@ -43,6 +43,7 @@ from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
 from screens.palette import DeskCommands
 from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
+from widgets.key_bar import key_display
 from widgets.key_order import KeyOrderedApp
 from widgets.queue_list import QueueList
 
@@ -178,6 +179,12 @@ class DeskApp(KeyOrderedApp[None]):
         worker = event.worker
         if event.state is WorkerState.ERROR and worker.error is not None:
             report_failure(self, self.ctx, worker.group, worker.error)
+
+    def action_help_quit(self) -> None:
+        """ctrl+c does not quit (it copies in a field); say which key does, in the desk's
+        words (Textual's own hint is markup, and toasts here are plain text)."""
+        binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == "app.quit")
+        self.notify(self.ctx.t("app.quit_hint", keys=key_display(self, binding)))
 
     def _alert(self, alert: Alert) -> None:
         text = self.ctx.t(f"alert.{alert.kind}", number=alert.number, subject=alert.subject)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from typing import Any
 
 from rich.text import Text
 from textual.app import App
@@ -19,7 +20,7 @@ LabelFor = Callable[[Binding], str]
 _FUNCTION_KEY = re.compile(r"^f\d{1,2}$")
 
 
-def key_display(app: App[object], binding: Binding) -> str:
+def key_display(app: App[Any], binding: Binding) -> str:
     """How a key is written for people: F1…F12 in capitals, the rest as Textual shows it."""
     shown = app.get_key_display(binding)
     return shown.upper() if _FUNCTION_KEY.match(shown) else shown

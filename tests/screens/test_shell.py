@@ -145,3 +145,13 @@ async def test_holiday_data_running_out_is_told_to_who_can_act(
             await settle(pilot)
             notice = app.screen.query_one("#board-notice", Static)
             assert "2026-12-31" in plain(notice) and notice.display
+
+
+async def test_ctrl_c_says_how_to_quit_in_plain_words(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test() as pilot:
+        await sign_in(pilot)
+        await pilot.press("ctrl+c")
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert said[-1] == "Press ^q to quit" and app.is_running
