@@ -32,13 +32,14 @@ from deskapp.context import DeskContext
 from deskapp.domain import Category, Channel, ClaimType, CustomerTier, RiskFlag, Severity, Status
 from deskapp.errors import InvalidInput, describe
 from deskapp.i18n import enum_label, field_label, localise_problem
-from deskapp.triage_review import Choice, follow, needs_reason
+from deskapp.triage_review import Choice, needs_reason
 from deskapp.validation import check_fields
 from deskapp.wording import promise_words
 from screens.base import DeskScreen
 from screens.dialogs.readback import ReadBack, ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.intake_assist import IntakeAssist
+from screens.intake_classification import ClassificationFields
 from screens.intake_draft import DRAFT_KIND, DraftKeeper
 from widgets.customer_card import CustomerCard
 from widgets.debounce import Debouncer
@@ -46,7 +47,7 @@ from widgets.form_field import FormField
 from widgets.key_bar import key_display
 from widgets.safe_input import SafeInput, SafeTextArea
 from widgets.script_panel import ScriptPanel
-from widgets.suggestion_panel import SuggestionLine, SuggestionPanel
+from widgets.suggestion_panel import SuggestionPanel
 
 __all__ = ["DRAFT_KIND", "IntakeScreen", "draft_has_content"]
 
@@ -97,11 +98,11 @@ class IntakeScreen(DeskScreen):
     def __init__(self, ctx: DeskContext, draft: dict[str, Any] | None = None) -> None:
         super().__init__(ctx)
         self._initial = draft or {}
-        self._departments: list[DepartmentInfo] = []
         self._controls: dict[str, Widget] = {}
         self._fields: dict[str, FormField] = {}
-        #: What the rules last filled in (a field that differs from it was set by hand).
-        self._filled = Choice.from_json(self._initial.get("filled", {}))
+        self.classification = ClassificationFields(
+            Choice.from_json(self._initial.get("filled", {}))
+        )
         self._busy = False
         self.assist = IntakeAssist(self, self, ctx)
         self._draft = DraftKeeper(self, ctx, self.values, draft_has_content)
@@ -171,6 +172,7 @@ class IntakeScreen(DeskScreen):
         # Looked up once: a keystroke must not search the DOM.
         self._fields = {f.field_name: f for f in self.query(FormField)}
         self._controls = {name: f.control for name, f in self._fields.items()}
+        self.classification.attach(self._controls)
         self.query_one("#customer-card", CustomerCard).show_new(self.ctx.t("intake.customer_new"))
         self.query_one("#suggestions", SuggestionPanel).show_empty(
             self.ctx.t("intake.suggest.none")
@@ -208,7 +210,7 @@ class IntakeScreen(DeskScreen):
         out.update({name: self._select(name) for name in CHOICE_FIELDS})
         out["flags"] = sorted(self._flags().selected)
         out["override_reason"] = self._text("override_reason")
-        out["filled"] = self._filled.as_json()
+        out["filled"] = self.classification.filled.as_json()
         return out
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -233,7 +235,7 @@ class IntakeScreen(DeskScreen):
             for flag in values["flags"]:
                 flags.select(flag)
         if "filled" not in values:  # an older draft: take what it shows as the rules' own
-            self._filled = self._shown()
+            self.classification.filled = self._shown()
 
     def has_unsubmitted_work(self) -> bool:
         return self._draft.flush()
@@ -319,47 +321,12 @@ class IntakeScreen(DeskScreen):
 
     # -- the classification ---------------------------------------------------------------------
 
-    def _dept_code(self, dept_id: int | None) -> str:
-        return next((d.code for d in self._departments if d.id == dept_id), "")
-
     def _shown(self) -> Choice:
-        """The form's classification now, in the rules' terms."""
-        return Choice(
-            category=self._select("category") or "",
-            claim_type=self._select("claim_type") or "",
-            severity=self._select("severity") or "",
-            department=self._dept_code(self._select("primary_dept_id")),
-            flags=frozenset(self._flags().selected),
-        )
-
-    def _show_choice(self, choice: Choice, shown: Choice) -> None:
-        """Set the controls that differ (each set posts one Changed, nothing else)."""
-        for name in ("category", "claim_type", "severity"):
-            if getattr(choice, name) != getattr(shown, name):
-                self._controls[name].value = getattr(choice, name)  # type: ignore[attr-defined]
-        if choice.department != shown.department:
-            dept = next((d.id for d in self._departments if d.code == choice.department), None)
-            select = self._controls["primary_dept_id"]
-            assert isinstance(select, Select)
-            if dept is not None:
-                select.value = dept
-            elif not choice.department:
-                select.clear()
-        flags = self._flags()
-        for flag in choice.flags - shown.flags:
-            flags.select(flag)
-        for flag in shown.flags - choice.flags:
-            flags.deselect(flag)
+        return self.classification.shown()
 
     def show_suggestions(self, found: triage.Suggestions) -> None:
         """New judgement from the rules: fill every field the agent has not set by hand."""
-        shown = self._shown()
-        if not self._departments:  # not loaded yet: leave the department for later
-            found = _without_department(found, shown.department)
-        after = follow(found, shown, self._filled)
-        self._filled = after.filled
-        self._show_choice(after.shown, shown)
-        self._review_choice(after.shown)
+        self._review_choice(self.classification.follow(found))
 
     def _review_choice(self, shown: Choice | None = None) -> None:
         """Show the suggestions against the form, and ask for a reason when it goes below."""
@@ -375,48 +342,18 @@ class IntakeScreen(DeskScreen):
         self._show_panel(found, shown)
 
     def _show_panel(self, found: triage.Suggestions, shown: Choice) -> None:
-        t, lang = self.ctx.t, self.ctx.lang
-        chosen, suggested = shown.as_strings(), Choice.suggested(found).as_strings()
-        sep = "；" if lang == "zh" else "; "
-        dept_name = {
-            d.code: (d.name if lang == "zh" else d.name_en or d.name) for d in self._departments
+        zh = self.ctx.lang == "zh"
+        names = {
+            d.code: d.name if zh else (d.name_en or d.name) for d in self.classification.departments
         }
-        enums: dict[str, type[Category] | type[Severity] | type[ClaimType]] = {
-            "category": Category,
-            "severity": Severity,
-            "claim_type": ClaimType,
-        }
-
-        def show(key: str, value: str) -> str:
-            """A form value (as `Choice.as_strings` holds it) as the person reads it."""
-            if key == "department":
-                return dept_name.get(value, t("common.none"))
-            if key == "flags":
-                names = " ".join(enum_label(RiskFlag(f), lang) for f in value.split())
-                return names or t("common.none")
-            return enum_label(enums[key](value), lang) if value else ""
-
-        reasons = {
-            "category": found.category.reasons,
-            "severity": found.severity.reasons,
-            "department": found.department.reasons,
-            "flags": found.flags.reasons,
-            "claim_type": found.claim_type.reasons,
-        }
-        lines = []
-        for key, why in reasons.items():
-            because = sep.join(_first_reasons([r.text(lang) for r in why], t))
-            lines.append(
-                SuggestionLine(
-                    field_label("primary_dept_id" if key == "department" else key, lang),
-                    show(key, suggested[key]),
-                    t("intake.suggest.because", reasons=because) if because else "",
-                    show(key, chosen[key]) if chosen[key] != suggested[key] else None,
-                )
-            )
         key = key_display(self.app, self._binding("accept_suggestions"))
-        self.query_one("#suggestions", SuggestionPanel).show(
-            lines, f"{key} {t('intake.suggest.accept_all')}"
+        self.query_one("#suggestions", SuggestionPanel).show_found(
+            found,
+            shown,
+            departments=names,
+            lang=self.ctx.lang,
+            t=self.ctx.t,
+            footer=f"{key} {self.ctx.t('intake.suggest.accept_all')}",
         )
 
     def _binding(self, action: str) -> Binding:
@@ -426,17 +363,9 @@ class IntakeScreen(DeskScreen):
         """Back to the rules' judgement on every field: the agent's own choices are dropped."""
 
         def accept() -> None:
-            found = self.assist.found
-            if found is None:
-                return
-            shown = self._shown()
-            wanted = Choice.suggested(found)
-            if not self._departments:
-                wanted = Choice(**{**wanted.__dict__, "department": shown.department})
-            self._filled = wanted
-            self._show_choice(wanted, shown)
-            self._review_choice(wanted)
-            self._status(self.ctx.t("intake.suggest.accepted"))
+            if self.assist.found is not None:
+                self._review_choice(self.classification.accept(self.assist.found))
+                self._status(self.ctx.t("intake.suggest.accepted"))
 
         self.assist.when_settled(accept)
 
@@ -485,7 +414,7 @@ class IntakeScreen(DeskScreen):
         self.app.call_from_thread(self._show_departments, departments)
 
     def _show_departments(self, departments: list[DepartmentInfo]) -> None:
-        self._departments = departments
+        self.classification.departments = departments
         select = self._controls["primary_dept_id"]
         assert isinstance(select, Select)
         zh = self.ctx.lang == "zh"
@@ -588,7 +517,7 @@ class IntakeScreen(DeskScreen):
                 promised,
                 self.assist.customer,
                 self.assist.found,
-                self._departments,
+                self.classification.departments,
             ),
             self._after_readback,
         )
@@ -661,18 +590,3 @@ class IntakeScreen(DeskScreen):
 def draft_has_content(values: dict[str, Any]) -> bool:
     """Something typed: a form of untouched fields and filled-in selects is no draft."""
     return any(str(values.get(name) or "").strip() for name in (*TEXT_FIELDS, "override_reason"))
-
-
-def _without_department(found: triage.Suggestions, department: str) -> triage.Suggestions:
-    """The rules' judgement with the department left as it is (the list has not loaded)."""
-    from dataclasses import replace
-
-    return replace(found, department=triage.Suggestion(department or None, ()))
-
-
-def _first_reasons(texts: list[str], t: Any, most: int = 2) -> list[str]:
-    """The first distinct reasons, and how many more: enough to trust, short enough to read."""
-    distinct = list(dict.fromkeys(texts))
-    if len(distinct) <= most:
-        return distinct
-    return [*distinct[:most], t("intake.suggest.more", count=len(distinct) - most)]
