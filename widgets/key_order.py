@@ -39,7 +39,7 @@ from deskapp.display import visible
 ReturnType = TypeVar("ReturnType")
 
 #: Longest a key waits for the one before it to settle, in seconds.
-MAX_HOLD = 0.5
+MAX_HOLD = 3.0
 #: Longest a key waits for work the one before it declared with `hold_keys`.
 HOLD_LIMIT = 5.0
 #: Checks made at once (a turn of the loop each) before checking every `POLL` seconds.
@@ -68,7 +68,8 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
             read = asyncio.Event()
             self.call_later(read.set)  # behind every key already in the app's queue
             await read.wait()
-            if not (self._held or self._in_flight or self._releasing is not None):
+            busy = self._held or self._in_flight or self._holds
+            if not (busy or self._releasing is not None):
                 return
             await self._settled.wait()
 
@@ -96,6 +97,10 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
     async def _on_event(self, event: events.Event) -> None:
         if not isinstance(event, _Typed) or event.is_forwarded:
             await super().on_event(event)
+            return
+        if not self.screen_stack:  # shutting down: no screen is left to type into
+            self._held.clear()
+            self._in_flight, self._releasing = False, None
             return
         if event is self._releasing:
             self._releasing = None

@@ -60,6 +60,18 @@ async def settle(pilot: Pilot[None]) -> None:
         await pilot.pause()
 
 
+async def wait_until(
+    pilot: Pilot[None], condition: Callable[[], object], timeout: float = 15.0
+) -> None:
+    """Wait for `condition` (a screen shown, a worker's result on screen) instead of sleeping
+    for a guessed time: a loaded machine takes longer, never differently."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not condition():
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"still waiting after {timeout} s for {condition!r}")
+        await settle(pilot)
+
+
 async def flush(pilot: Pilot[None]) -> None:
     """Run the screen's debounced reactions (lookup, triage, draft) now instead of sleeping
     past their delays, which a loaded CI machine can overrun, then settle."""

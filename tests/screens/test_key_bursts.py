@@ -16,9 +16,10 @@ from textual.widgets import Input
 from deskapp.case_view import load_case
 from deskapp.cases import Desk, IntakeForm
 from screens.case import CaseScreen
+from screens.dialogs.registered import RegisteredScreen
 from screens.intake import IntakeScreen
 from screens.queue import QueueScreen
-from tests.screens.conftest import MakeApp, settle, sign_in
+from tests.screens.conftest import MakeApp, settle, sign_in, wait_until
 
 SIZE = (120, 40)
 TAB, ENTER, DOWN, SPACE = "tab", "enter", "down", "space"
@@ -115,7 +116,7 @@ async def test_every_intake_field_and_the_submit_in_one_burst(
     async with app.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
         await burst(app, keys)
-        await settle(pilot)
+        await wait_until(pilot, lambda: isinstance(app.screen, RegisteredScreen))
     c, _milestones, _events = desk.case("TS-20261123-0001")
     customer = desk.lookup_customer(desk.actor("agent"), "13912345678")
     assert customer is not None and customer.name == "Lily Chen"
