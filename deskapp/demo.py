@@ -17,8 +17,6 @@ counters advanced past them, and one hash-chained event per action in the same f
 
 from __future__ import annotations
 
-import hashlib
-import json
 import multiprocessing
 import operator
 import os
@@ -587,6 +585,10 @@ class _Values:
         instant = _bind_processor(complaint.c.created_at, dialect)
         self._iso: dict[datetime, str] = {}
         self._days: dict[int, str] = {}
+        # The table-built text is trusted only where it matches the audit's own.
+        self._tables = True
+        self._tables = all(self.iso(v) == audit.instant_text(v) for v in _SAMPLE_INSTANTS[:1])
+        self._iso.clear()
         fast: Callable[[datetime], Any] | None = None
         if dialect.name == "sqlite":
             fast = self._sqlite_instant
@@ -620,7 +622,7 @@ class _Values:
         }
 
     def iso(self, value: datetime) -> str:
-        """The instant as `deskapp.audit` hashes it: `isoformat(timespec="microseconds")` in UTC.
+        """The instant as `deskapp.audit` hashes it (`audit.instant_text` of the UTC instant).
 
         Demo instants are whole seconds, so the text is put together from a per-day and a
         per-second-of-day table: `isoformat` costs more than everything else about an event's
@@ -628,8 +630,8 @@ class _Values:
         """
         text = self._iso.get(value)
         if text is None:
-            if value.microsecond or value.utcoffset() != _ZERO:
-                text = value.astimezone(UTC).isoformat(timespec="microseconds")
+            if value.microsecond or value.utcoffset() != _ZERO or not self._tables:
+                text = audit.instant_text(value.astimezone(UTC))
             else:
                 day, second = divmod(int(value.timestamp()), 86400)
                 date = self._days.get(day)
@@ -682,37 +684,6 @@ def _identity(value: Any) -> Any:
 
 def _naive_utc(value: datetime) -> datetime:
     return value.astimezone(UTC).replace(tzinfo=None)
-
-
-def _canonical_json() -> Callable[[Any], str]:
-    """`audit.dumps`'s text for JSON-native values. `json.JSONEncoder.encode` builds a new C
-    encoder on every call; holding one (when the interpreter has it and it agrees with
-    `audit.dumps`) halves the cost of the demo's eight or so payloads per case."""
-    encoder = json.JSONEncoder(sort_keys=True, separators=(",", ":"), ensure_ascii=False)
-    make = getattr(json.encoder, "c_make_encoder", None)
-    if make is None:
-        return encoder.encode
-    try:
-        c_encode = make(
-            None,
-            encoder.default,
-            json.encoder.encode_basestring,
-            None,
-            ":",
-            ",",
-            True,
-            False,
-            True,
-        )
-    except TypeError:  # another interpreter's signature
-        return encoder.encode
-
-    def encode(value: Any) -> str:
-        return "".join(c_encode(value, 0))
-
-    sample = {"b": [1, 2.5, None, True], "a": {"z": '引号"\n', "y": {}}}
-    agrees = encode(sample) == encoder.encode(sample) == audit.dumps(sample)
-    return encode if agrees else encoder.encode
 
 
 # -- the simulation ------------------------------------------------------------------------------
@@ -792,21 +763,18 @@ def _link(events: Sequence[_Event], last_hash: str) -> tuple[list[tuple[Any, ...
     """
     rows = []
     prev = last_hash
-    sha256 = hashlib.sha256
+    chain_hash, payload_text = audit.chain_hash, audit.payload_text
     for event_id, complaint_id, actor_id, at, kind, body in events:
-        digest = sha256((prev + body).encode("utf-8")).hexdigest()
-        # The payload is the body's last member (keys are sorted), cut out rather than shipped
-        # between processes twice.
-        payload = body[body.index(_PAYLOAD_KEY) + len(_PAYLOAD_KEY) : -1]
-        rows.append((event_id, complaint_id, actor_id, at, kind, payload, prev, digest))
+        digest = chain_hash(prev, body)
+        # The payload is cut out of the body rather than shipped between processes twice.
+        rows.append((event_id, complaint_id, actor_id, at, kind, payload_text(body), prev, digest))
         prev = digest
     return rows, prev
 
 
 #: An event before it joins the chain: id, complaint id, actor id, the instant as the database
-#: takes it, kind, and the body `audit.event_hash` hashes after the previous event's hash.
+#: takes it, kind, and the body (`audit.event_body`) its hash covers after the previous hash.
 _Event = tuple[int, int, int | None, Any, str, str]
-_PAYLOAD_KEY = ',"payload":'
 
 
 def _json(value: Any) -> Any:
@@ -1146,8 +1114,7 @@ class _Builder:
         self.budgets = _Budgets(policy, calendars)
         self.warn_fraction = policy.warn_fraction
         self.values = _Values(dialect)
-        self.dumps = _canonical_json()
-        self._kinds = {kind: self.dumps(kind) for kind in ("intake", *workflow.TRANSITIONS)}
+        self.dumps = audit.canonical_encoder()
         self._depts = {c: _cumulative(w) for c, w in CATEGORY_DEPTS.items()}
         self.rng = random.Random(seed)
         self.event_id = self.milestone_id = 0
@@ -1178,15 +1145,13 @@ class _Builder:
         payload: dict[str, Any],
     ) -> None:
         self.event_id += 1
-        text = self.dumps(payload)
-        actor = "null" if actor_id is None else actor_id
-        # `audit.event_hash`'s body with its keys in sorted order. Every value but the payload
-        # is a number, null, an ISO instant or an action name, whose JSON text is fixed; the
-        # payload text is canonical already and canonical JSON re-encodes to itself, so it is
-        # spliced in as it is.
-        body = (
-            f'{{"actor_id":{actor},"at":"{self.values.iso(at)}","complaint_id":{complaint_id},'
-            f'"id":{self.event_id},"kind":{self._kinds[kind]},"payload":{text}}}'
+        body = audit.event_body(
+            self.event_id,
+            complaint_id,
+            actor_id,
+            self.values.iso(at),
+            kind,
+            self.dumps(payload),
         )
         out.events.append(
             (self.event_id, complaint_id, actor_id, self.values.instant(at), kind, body)
