@@ -43,7 +43,6 @@ from sqlmodel import Session, SQLModel, func, select
 from deskapp import audit, clock, numbering, sla, workflow
 from deskapp import milestones as ms
 from deskapp.auth import hash_password
-from deskapp.calendar import BUILTIN_24X7, BusinessCalendar
 from deskapp.config import Settings, load_settings
 from deskapp.domain import (
     LEGAL_REVIEW_FLAGS,
@@ -482,10 +481,6 @@ IDLE_HOURS: dict[Status, float] = {
 }
 #: Urgent cases move faster and are noticed sooner.
 PACE: dict[Severity, float] = {Severity.A: 0.3, Severity.B: 0.6, Severity.C: 1.0}
-#: The state each action leads to, from the workflow's own table.
-TARGETS: dict[str, str] = {
-    action: t.target.value for action, t in workflow.TRANSITIONS.items() if t.target is not None
-}
 
 
 T = TypeVar("T")
@@ -499,19 +494,8 @@ def _cumulative(pairs: Sequence[tuple[T, int]]) -> tuple[list[T], list[int]]:
 NEW = S.NEW.value
 VIP = CustomerTier.VIP.value
 TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
-ENDS_CASE = frozenset(a for a, t in workflow.TRANSITIONS.items() if t.ends_case)
 #: Milestones each action starts (resolve starts feedback, feedback starts the revisit).
-STARTS: dict[str, tuple[str, ...]] = {
-    a: tuple(k.value for k in t.starts) for a, t in workflow.TRANSITIONS.items() if t.starts
-}
-INTAKE_KINDS = tuple(k.value for k in sla.INTAKE_MILESTONES)
-CONTACT_KIND = K.CONTACT.value
-ACK = frozenset({K.ACKNOWLEDGE.value})
-DISPATCH = frozenset({K.DISPATCH.value})
-CONTACT = frozenset({K.CONTACT.value})
-RESOLVE = frozenset({K.CONTACT.value, K.RESOLVE.value})
-FEEDBACK = frozenset({K.FEEDBACK.value})
-REVISIT = frozenset({K.REVISIT.value})
+STARTS: dict[str, int] = {a: len(t.starts) for a, t in workflow.TRANSITIONS.items()}
 SPOKEN = frozenset({Channel.PHONE, Channel.WALK_IN})
 EVIDENCE = ("", "", "照片3张", "聊天记录截图", "photos.zip", "开箱视频")
 SCORES = (1, 2, 3, 4, 5)
@@ -691,8 +675,8 @@ def _naive_utc(value: datetime) -> datetime:
 
 @dataclass(slots=True)
 class _Milestone:
-    """A milestone row in memory; the attribute names match `sla.MilestoneLike`, so the real
-    pause and resume rules apply to it."""
+    """A milestone row in memory; its attributes are `deskapp.milestones.Row`'s, so the desk's
+    own rules meet, pause, resume and cancel it."""
 
     kind: str
     budget_minutes: float
@@ -703,10 +687,7 @@ class _Milestone:
     paused_seconds: float = 0.0
     met_at: datetime | None = None
     cancelled: bool = False
-
-    @property
-    def is_open(self) -> bool:
-        return self.met_at is None and not self.cancelled
+    is_open: bool = True
 
 
 @dataclass(slots=True)
@@ -722,37 +703,6 @@ class _Draft:
     flags: set[RiskFlag]
     amount: Decimal | None
     steps: list[tuple[str, datetime]] = field(default_factory=list)
-
-
-#: Budget minutes, calendar name, the calendar (None for 24x7) and the budget as a timedelta.
-_Plan = tuple[float, str, BusinessCalendar | None, timedelta]
-
-
-class _Budgets:
-    """`sla.plan` with the policy looked up once per kind, severity and tier: the demo plans
-    hundreds of thousands of milestones, and on the 24x7 calendar a due time is an addition."""
-
-    def __init__(self, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> None:
-        self.calendars = calendars
-        self._table: dict[tuple[str, str, bool], _Plan] = {}
-        for kind in MilestoneKind:
-            for severity in Severity:
-                for vip in (False, True):
-                    budget = policy.budget(kind, severity, vip)
-                    calendar = None
-                    if budget.calendar != BUILTIN_24X7:
-                        calendar = calendars.get(budget.calendar)
-                    self._table[kind.value, severity.value, vip] = (
-                        budget.minutes,
-                        budget.calendar,
-                        calendar,
-                        timedelta(microseconds=round(budget.minutes * 60_000_000)),
-                    )
-
-    def plan(self, kind: str, severity: str, vip: bool, start: datetime) -> _Milestone:
-        minutes, name, calendar, span = self._table[kind, severity, vip]
-        due = start + span if calendar is None else calendar.due(start, minutes).astimezone(UTC)
-        return _Milestone(kind, minutes, name, start, due)
 
 
 def _link(events: Sequence[_Event], last_hash: str) -> tuple[list[tuple[Any, ...]], str]:
@@ -784,27 +734,6 @@ def _json(value: Any) -> Any:
     if isinstance(value, Decimal):
         return str(value)
     return value
-
-
-def _meet(rows: Sequence[_Milestone], kinds: frozenset[str], at: datetime) -> list[str]:
-    met = []
-    for row in rows:
-        if row.kind in kinds and row.is_open:
-            row.met_at, row.paused_at = at, None
-            met.append(row.kind)
-    return met
-
-
-def _resume(rows: Sequence[_Milestone], at: datetime, calendars: sla.CalendarSet) -> float:
-    """`deskapp.milestones.resume_all` on the in-memory rows."""
-    longest = 0.0
-    for row in rows:
-        if row.is_open and row.paused_at is not None:
-            row.due_at, added = sla.resume(row, at, calendars)
-            row.paused_seconds += added
-            row.paused_at = None
-            longest = max(longest, added)
-    return longest
 
 
 # -- the people ---------------------------------------------------------------------------------
@@ -1067,8 +996,8 @@ class _Case:
 def _counts(d: _Draft) -> tuple[int, int]:
     """How many events and milestones a case's story produces, known before it is built, so
     each chunk gets its own block of ids."""
-    started = sum(len(STARTS.get(action, ())) for action, _ in d.steps)
-    return 1 + len(d.steps), len(INTAKE_KINDS) + started
+    started = sum(STARTS[action] for action, _ in d.steps)
+    return 1 + len(d.steps), len(sla.INTAKE_MILESTONES) + started
 
 
 @dataclass(frozen=True)
@@ -1111,7 +1040,7 @@ class _Builder:
     ) -> None:
         self.seed = seed
         self.roster = roster
-        self.budgets = _Budgets(policy, calendars)
+        self.planner = sla.Planner(policy, calendars)
         self.warn_fraction = policy.warn_fraction
         self.values = _Values(dialect)
         self.dumps = audit.canonical_encoder()
@@ -1156,6 +1085,12 @@ class _Builder:
         out.events.append(
             (self.event_id, complaint_id, actor_id, self.values.instant(at), kind, body)
         )
+
+    def milestone(
+        self, kind: MilestoneKind, severity: Severity, vip: bool, start: datetime
+    ) -> _Milestone:
+        p = self.planner.plan(kind, severity, vip, start)
+        return _Milestone(p.kind.value, p.budget_minutes, p.calendar, p.started_at, p.due_at)
 
     def build(self, case: _Case, out: _Chunk) -> None:
         """Replay one case's story through the workflow's effects and emit its rows."""
@@ -1232,11 +1167,10 @@ class _Builder:
             "updated_at": created,
             "updated_by_id": owner,
         }
-        plan = self.budgets.plan
-        rows = [plan(kind, severity, vip, created) for kind in INTAKE_KINDS]
+        rows = [self.milestone(kind, d.severity, vip, created) for kind in sla.INTAKE_MILESTONES]
         acknowledged = d.channel in SPOKEN and rng.random() < 0.6
         if acknowledged:
-            _meet(rows, ACK, created)
+            ms.meet(rows, (K.ACKNOWLEDGE,), created)
         fields = {
             "phone": case.phone,
             "name": case.name,
@@ -1249,7 +1183,7 @@ class _Builder:
             "product_ref": c["product_ref"],
             "evidence": evidence,
         }
-        promised = next(r.due_at for r in rows if r.kind == CONTACT_KIND)
+        promised = next(r.due_at for r in rows if r.kind == K.CONTACT)
         self.event(
             out,
             complaint_id,
@@ -1286,12 +1220,9 @@ class _Builder:
         for action, at in d.steps:
             changes = {}
             extra: dict[str, Any] = {}
-            met: list[str] = []
             actor = owner
             handling = c["assignee_id"] or handler
-            if action == "accept":
-                met = _meet(rows, ACK, at)
-            elif action == "reject":
+            if action == "reject":
                 extra["reason"] = rng.choice(REJECT_REASONS)
                 put("reject_reason", extra["reason"])
             elif action == "dispatch":
@@ -1302,7 +1233,6 @@ class _Builder:
                     helper = rng.choice([x for x in roster.dept_ids if x != dept])
                     assists = [roster.dept_ids[helper]]
                     extra["assisting"] = assists
-                met = _meet(rows, DISPATCH, at)
             elif action == "transfer":
                 actor = roster.managers.get(dept, roster.supervisor)
                 put("departments_left", str(c["primary_dept_id"]))
@@ -1317,20 +1247,12 @@ class _Builder:
                 put("assignee_id", handling)
             elif action == "record_contact":
                 actor = handling
-                met = _meet(rows, CONTACT, at)
                 extra["contact"] = {"mode": "phone", "outcome": rng.choice(CONTACT_OUTCOMES)}
             elif action == "pend_customer":
                 actor = handling
-                c["resume_status"] = c["status"]
                 extra["reason"] = rng.choice(PEND_REASONS)
-                for row in rows:
-                    if row.is_open and row.paused_at is None:
-                        row.paused_at = sla.pause(row, at)
             elif action == "customer_answered":
                 actor = handling
-                extra["paused_working_seconds"] = _resume(rows, at, self.budgets.calendars)
-                put("status", c["resume_status"])
-                c["resume_status"] = ""
             elif action == "propose_plan":
                 actor = handling
                 remedy, kinds = rng.choice(REMEDIES)
@@ -1353,27 +1275,29 @@ class _Builder:
                 put("compensation_approved_by_id", actor)
             elif action == "resolve":
                 actor = c["plan_proposed_by_id"]
-                met = _meet(rows, RESOLVE, at)
             elif action == "confirm":
                 put("customer_confirmed_at", at)
-            elif action == "give_feedback":
-                met = _meet(rows, FEEDBACK, at)
             elif action == "revisit":
                 put("satisfaction", rng.choices(SCORES, SCORE_WEIGHTS)[0])
                 comment = rng.choice(SATISFACTION_COMMENTS)
                 put("satisfaction_comment", comment)
                 if comment:
                     extra["comment"] = comment
-                met = _meet(rows, REVISIT, at)
-            for kind in STARTS.get(action, ()):
-                rows.append(plan(kind, severity, vip, at))
-            target = TARGETS.get(action)
-            if target is not None:
-                put("status", target)
-            if action in ENDS_CASE:
-                for row in rows:
-                    if row.is_open:
-                        row.cancelled = True
+            # What the transition does to the state and the promises, as `Desk.act` applies it.
+            t = workflow.TRANSITIONS[action]
+            if t.pauses:
+                c["resume_status"] = c["status"]
+                ms.pause_all(rows, at)
+            if t.resumes:
+                extra["paused_working_seconds"] = ms.resume_all(rows, at, self.planner.calendars)
+                put("status", c["resume_status"])
+                c["resume_status"] = ""
+            elif t.target is not None:
+                put("status", t.target.value)
+            met = ms.meet(rows, t.meets, at)
+            rows += [self.milestone(kind, d.severity, vip, at) for kind in t.starts]
+            if t.ends_case:
+                ms.cancel_all(rows)
             c["version"] += 1
             c["updated_at"], c["updated_by_id"] = at, actor
             payload: dict[str, Any] = {"version": c["version"], "changes": changes, **extra}
@@ -1383,7 +1307,7 @@ class _Builder:
 
         is_open = c["status"] not in TERMINAL
         h = (
-            ms.head_columns(rows, self.warn_fraction, self.budgets.calendars)
+            ms.head_columns(rows, self.warn_fraction, self.planner.calendars)
             if is_open
             else ms.NO_HEAD
         )
