@@ -23,6 +23,7 @@ from deskapp import milestones as ms
 from deskapp.auth import verify_password
 from deskapp.cases import Desk, IntakeForm
 from deskapp.config import load_settings
+from deskapp.demo import writer
 from deskapp.domain import (
     TERMINAL_STATUSES,
     Channel,
@@ -292,9 +293,9 @@ def test_the_same_seed_gives_the_same_desk(fresh_sqlite: list[Engine]) -> None:
 def test_worker_processes_build_the_same_desk(
     fresh_sqlite: list[Engine], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    if demo._fork_context() is None:
+    if writer._fork_context() is None:
         pytest.skip("building in worker processes needs fork on Linux without other threads")
-    monkeypatch.setattr(demo, "BATCH", 40)
+    monkeypatch.setattr(writer, "BATCH", 40)
     here, there = fresh_sqlite
     stats = demo.generate(here, cases=200, seed=3, workers=0)
     demo.generate(there, cases=200, seed=3, workers=2)
