@@ -3,7 +3,8 @@
 Pure computation: nothing here reads the database, so chunks can be built in other processes.
 Each case goes through the desk's own rules: the workflow table says what each action does to
 the state and the promises, `deskapp.milestones` meets, pauses, resumes and cancels them, the
-SLA policy plans them, and every action becomes one event in `deskapp.audit`'s form.
+SLA policy plans them, and every action and note becomes one event in `deskapp.audit`'s form,
+with the payload `Desk.act`, `Desk.add_note` and `Desk.intake` would record.
 """
 
 from __future__ import annotations
@@ -18,13 +19,13 @@ from sqlalchemy.engine import Dialect
 
 from deskapp import audit, sla, workflow
 from deskapp import milestones as ms
-from deskapp.demo.catalogue import callers, stories
+from deskapp.demo.catalogue import callers, people, stories
 from deskapp.demo.people import Roster
 from deskapp.demo.rows import COMPLAINT_INSTANTS, Values, complaint_values
-from deskapp.demo.story import Draft, cumulative, pick
+from deskapp.demo.story import NOTES, Draft
+from deskapp.demo.words import CaseWords
 from deskapp.domain import (
     TERMINAL_STATUSES,
-    Category,
     Channel,
     MilestoneKind,
     RiskFlag,
@@ -39,20 +40,16 @@ TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
 #: Milestones each action starts (resolve starts feedback, feedback starts the revisit).
 STARTS: dict[str, int] = {a: len(t.starts) for a, t in workflow.TRANSITIONS.items()}
 SPOKEN = frozenset({Channel.PHONE, Channel.WALK_IN})
+WRITTEN = frozenset({Channel.EMAIL, Channel.LETTER})
 #: An event before it joins the chain: id, complaint id, actor id, the instant as the database
 #: takes it, kind, and the body (`audit.event_body`) its hash covers after the previous hash.
 Event = tuple[int, int, int | None, Any, str, str]
 SCORES = (1, 2, 3, 4, 5)
 SCORE_WEIGHTS = (3, 5, 14, 38, 40)
-#: Which department owns each root cause, with weights.
-CATEGORY_DEPTS: dict[Category, tuple[tuple[str, int], ...]] = {
-    Category.QUALITY: (("QA", 6), ("PROD", 3), ("PUR", 1)),
-    Category.DELIVERY: (("LOG", 1),),
-    Category.ATTITUDE: (("CS", 3), ("SALES", 1)),
-    Category.BILLING: (("FIN", 3), ("SALES", 2)),
-    Category.POLICY: (("SALES", 1), ("CS", 1)),
-    Category.OTHER: (("CS", 3), ("PUR", 1)),
-}
+CENT = Decimal("0.01")
+#: How often the documented `agent` account takes a complaint beside its share as one of the
+#: agents: enough that its queue shows every kind of case, not so much that it drowns.
+DESK_AGENT_SHARE = 0.05
 
 
 @dataclass(slots=True)
@@ -96,11 +93,12 @@ class Case:
     repeat: bool
 
 
-def counts(d: Draft) -> tuple[int, int]:
-    """How many events and milestones a case's story produces, known before it is built, so
-    each chunk gets its own block of ids."""
-    started = sum(STARTS[action] for action, _ in d.steps)
-    return 1 + len(d.steps), len(sla.INTAKE_MILESTONES) + started
+def counts(d: Draft) -> tuple[int, int, int]:
+    """How many events, milestones and notes a case's story produces, known before it is
+    built, so each chunk gets its own block of ids."""
+    notes = sum(1 for step, _ in d.steps if step in NOTES)
+    started = sum(STARTS.get(step, 0) for step, _ in d.steps)
+    return 1 + len(d.steps), len(sla.INTAKE_MILESTONES) + started, notes
 
 
 @dataclass(frozen=True)
@@ -111,8 +109,10 @@ class Part:
     cases: list[Case]
     first_event_id: int
     first_milestone_id: int
+    first_note_id: int
     events: int
     milestones: int
+    notes: int
 
 
 # -- second pass: the rows of a chunk of cases, in any process ------------------------------------
@@ -126,6 +126,7 @@ class Chunk:
     complaints: list[tuple[Any, ...]] = field(default_factory=list)
     milestones: list[tuple[Any, ...]] = field(default_factory=list)
     assists: list[tuple[int, int]] = field(default_factory=list)
+    notes: list[tuple[Any, ...]] = field(default_factory=list)
     events: list[Event] = field(default_factory=list)
 
 
@@ -149,9 +150,18 @@ class Builder:
         self.dumps = audit.canonical_encoder()
         self.stories = stories()
         self.callers = callers()
-        self._depts = {c: cumulative(w) for c, w in CATEGORY_DEPTS.items()}
+        self.dept_names = {d.code: (d.name, d.name_en or d.name) for d in people().departments}
+        # Where a case of each category could plausibly be sent before its cause is known:
+        # the departments its stories' causes lie with, and customer service.
+        self._first_guess = {
+            category: sorted(
+                {cause.department for s in told for cause in s.causes}
+                | {"CS"} & set(roster.handlers)
+            )
+            for category, told in self.stories.by_category.items()
+        }
         self.rng = random.Random(seed)
-        self.event_id = self.milestone_id = 0
+        self.event_id = self.milestone_id = self.note_id = 0
 
     def chunk(self, part: Part) -> Chunk:
         # Each chunk has its own stream of choices and its own block of ids, so the desk is the
@@ -159,6 +169,7 @@ class Builder:
         self.rng = random.Random(f"{self.seed}/{part.index}")
         self.event_id = part.first_event_id - 1
         self.milestone_id = part.first_milestone_id - 1
+        self.note_id = part.first_note_id - 1
         out = Chunk()
         for case in part.cases:
             self.build(case, out)
@@ -204,35 +215,29 @@ class Builder:
         if vip:
             flags.add(RiskFlag.VIP)
         chinese = not case.phone.startswith("+")
-        product_zh, product_en, sku = rng.choice(self.stories.products)
         created = d.created_at
         order = f"SO{number[5:9]}{rng.randrange(10**6):06d}"
-        amount = d.amount if d.amount is not None else Decimal(rng.randrange(5, 200) * 10)
-        subject_t, description_t, demand_t = rng.choice(
-            (self.stories.templates_zh if chinese else self.stories.templates_en)[d.category]
+        compensation = d.amount.quantize(CENT) if d.amount is not None else None
+        mentioned = d.amount if d.amount is not None else Decimal(rng.randrange(5, 200) * 10)
+        words = CaseWords(
+            rng, self.stories, d.category, chinese=chinese, order=order, amount=mentioned
         )
-        fill = {
-            "p": product_zh if chinese else product_en,
-            "o": order,
-            "d": rng.randrange(2, 16),
-            "a": amount,
-        }
         place = rng.choice(self.callers.places_zh if chinese else self.callers.places_en)
         evidence = rng.choice(self.callers.evidence)
-        owner = roster.desk_agent if rng.random() < 0.12 else rng.choice(roster.agents)
+        owner = roster.desk_agent if rng.random() < DESK_AGENT_SHARE else rng.choice(roster.agents)
         channel, category, severity = d.channel.value, d.category.value, d.severity.value
         c: dict[str, Any] = {
             "id": complaint_id,
             "number": number,
             "channel": channel,
             "customer_id": case.customer_id,
-            "subject": subject_t.format(**fill),
-            "description": description_t.format(**fill),
-            "demand": demand_t.format(**fill),
+            "subject": words.subject(),
+            "description": words.description(),
+            "demand": words.demand(d.claim_type),
             "occurred_at": created - timedelta(hours=rng.randrange(1, 24 * 6)),
             "place": place,
             "order_ref": order,
-            "product_ref": f"{sku}-{rng.randrange(1, 5)}",
+            "product_ref": f"{words.sku}-{rng.randrange(1, 5)}",
             "evidence": evidence,
             "category": category,
             "claim_type": d.claim_type.value,
@@ -297,6 +302,7 @@ class Builder:
                 "fields": {k: v for k, v in fields.items() if v},
                 "channel": channel,
                 "category": category,
+                "claim_type": c["claim_type"],
                 "severity": severity,
                 "flags": c["flags"],
                 "acknowledged": acknowledged,
@@ -305,10 +311,16 @@ class Builder:
             },
         )
 
-        dept = pick(self.rng, self._depts[d.category])
+        # The case leads to the department where its cause lies; a transferred case went
+        # somewhere plausible first.
+        dept = words.department
+        if any(step == "transfer" for step, _ in d.steps):
+            dept = rng.choice([x for x in self._first_guess[d.category] if x != words.department])
         handler = rng.choice(roster.handlers[dept])
         assists: list[int] = []
         changes: dict[str, list[Any]] = {}
+        remedy = ""
+        reviewer = roster.legal[0]
 
         def put(name: str, value: Any) -> None:
             """Change a tracked field, keeping its before/after for the event as
@@ -318,77 +330,98 @@ class Builder:
                 c[name] = value
                 changes[name] = [_json(old), _json(value)]
 
-        for action, at in d.steps:
+        for step, at in d.steps:
+            handling = c["assignee_id"] or handler
+            if step in NOTES:
+                author = owner if step == "note.intake" else handling
+                if step == "note.legal":
+                    author = reviewer
+                body, facing = words.note(step, flags, remedy)
+                self.note_id += 1
+                out.notes.append(
+                    (
+                        self.note_id,
+                        complaint_id,
+                        author,
+                        values.instant(at),
+                        body,
+                        values.boolean(facing),
+                    )
+                )
+                c["version"] += 1
+                c["updated_at"], c["updated_by_id"] = at, author
+                note = {"note_id": self.note_id, "customer_facing": facing, "body": body}
+                self.event(out, complaint_id, author, at, "note", {"version": c["version"], **note})
+                continue
             changes = {}
             extra: dict[str, Any] = {}
             actor = owner
-            handling = c["assignee_id"] or handler
-            if action == "reject":
-                extra["reason"] = rng.choice(self.stories.reject_reasons)
+            if step == "reject":
+                extra["reason"] = words.reject_reason(d.claim_type)
                 put("reject_reason", extra["reason"])
-            elif action == "dispatch":
+            elif step == "dispatch":
                 put("primary_dept_id", roster.dept_ids[dept])
                 if rng.random() < 0.7:
                     put("assignee_id", handler)
                 if rng.random() < 0.1:
-                    helper = rng.choice([x for x in roster.dept_ids if x != dept])
+                    helper = rng.choice([x for x in self._first_guess[d.category] if x != dept])
                     assists = [roster.dept_ids[helper]]
                     extra["assisting"] = assists
-            elif action == "transfer":
+            elif step == "transfer":
                 actor = roster.managers.get(dept, roster.supervisor)
                 put("departments_left", str(c["primary_dept_id"]))
-                dept = rng.choice([x for x in roster.dept_ids if x != dept and roster.handlers[x]])
+                dept = words.department
                 handler = rng.choice(roster.handlers[dept])
                 put("primary_dept_id", roster.dept_ids[dept])
                 put("assignee_id", None)
                 assists = [a for a in assists if a != c["primary_dept_id"]]
-                extra["reason"] = rng.choice(self.stories.transfer_reasons)
-            elif action == "start_investigation":
+                extra["reason"] = words.transfer_reason(self.dept_names[dept])
+            elif step == "start_investigation":
                 actor = handling
                 put("assignee_id", handling)
-            elif action == "record_contact":
+            elif step == "record_contact":
                 actor = handling
-                extra["contact"] = {
-                    "mode": "phone",
-                    "outcome": rng.choice(self.stories.contact_outcomes),
-                }
-            elif action == "pend_customer":
+                written = d.channel in WRITTEN and rng.random() < 0.5
+                mode = "written" if written else "phone"
+                extra["contact"] = {"mode": mode, "outcome": words.contact_outcome()}
+            elif step == "pend_customer":
                 actor = handling
-                extra["reason"] = rng.choice(self.stories.pend_reasons)
-            elif action == "customer_answered":
+                extra["reason"] = words.pending_reason()
+            elif step == "customer_answered":
                 actor = handling
-            elif action == "propose_plan":
+            elif step == "record_root_cause":
                 actor = handling
-                remedy, kinds = rng.choice(self.stories.remedies)
-                cause, where = rng.choice(self.stories.root_causes)
+                where, whys = words.root_cause()
+                put("root_cause_category", where.value)
+                put("root_cause", whys)
+            elif step == "propose_plan":
+                actor = handling
+                remedy, kinds = words.plan(compensation)
                 put("remedy", remedy)
-                put("remedy_types", kinds)
-                put("root_cause", cause)
-                put("root_cause_category", where)
-                put("compensation_amount", d.amount)
+                put("remedy_types", " ".join(k.value for k in kinds))
+                put("compensation_amount", compensation)
                 put("plan_proposed_by_id", actor)
-            elif action in ("send_to_legal", "request_approval"):
+            elif step in ("send_to_legal", "request_approval", "resolve"):
                 actor = c["plan_proposed_by_id"]
-            elif action == "legal_approve":
-                actor = rng.choice(roster.legal)
+            elif step == "legal_approve":
+                actor = reviewer = rng.choice(roster.legal)
                 put("legal_cleared", True)
-            elif action == "approve_compensation":
+            elif step == "approve_compensation":
                 manager = roster.managers.get(dept)
                 covers = manager is not None and (d.amount or 0) <= roster.limits[manager]
                 actor = manager if covers and manager is not None else roster.executive
                 put("compensation_approved_by_id", actor)
-            elif action == "resolve":
-                actor = c["plan_proposed_by_id"]
-            elif action == "confirm":
+            elif step == "confirm":
                 put("customer_confirmed_at", at)
-            elif action == "revisit":
-                put("satisfaction", rng.choices(SCORES, SCORE_WEIGHTS)[0])
-                comment = rng.choice(self.stories.satisfaction_comments)
+            elif step == "revisit":
+                score = rng.choices(SCORES, SCORE_WEIGHTS)[0]
+                comment = words.comment(score)
+                put("satisfaction", score)
                 put("satisfaction_comment", comment)
                 if comment:
                     extra["comment"] = comment
             # What the transition does to the state and the promises, as `Desk.act` applies it.
-            t = workflow.TRANSITIONS[action]
+            t = workflow.TRANSITIONS[step]
             if t.pauses:
                 c["resume_status"] = c["status"]
                 ms.pause_all(rows, at)
@@ -398,8 +431,9 @@ class Builder:
                 c["resume_status"] = ""
             elif t.target is not None:
                 put("status", t.target.value)
-            met = ms.meet(rows, t.meets, at)
-            rows += [self.milestone(kind, d.severity, vip, at) for kind in t.starts]
+            met = ms.meet(rows, t.meets, at) if t.meets else None
+            if t.starts:
+                rows += [self.milestone(kind, d.severity, vip, at) for kind in t.starts]
             if t.ends_case:
                 ms.cancel_all(rows)
             c["version"] += 1
@@ -407,7 +441,7 @@ class Builder:
             payload: dict[str, Any] = {"version": c["version"], "changes": changes, **extra}
             if met:
                 payload["met"] = met
-            self.event(out, complaint_id, actor, at, action, payload)
+            self.event(out, complaint_id, actor, at, step, payload)
 
         is_open = c["status"] not in TERMINAL
         h = (

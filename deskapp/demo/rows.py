@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 from functools import cache
 from typing import Any
@@ -46,6 +46,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "paused_seconds met_at cancelled is_open"
     ),
     "complaint_assist": _words("complaint_id department_id"),
+    "note": _words("id complaint_id author_id at body customer_facing"),
     "case_event": _words("id complaint_id actor_id at kind payload prev_hash hash"),
 }
 #: Insert order: parents before children (foreign keys are checked row by row).
@@ -92,6 +93,7 @@ class Values:
         instant = _bind_processor(complaint.c.created_at, dialect)
         self._iso: dict[datetime, str] = {}
         self._days: dict[int, str] = {}
+        self._seconds = _seconds_of_day()
         # The table-built text is trusted only where it matches the audit's own.
         self._tables = True
         self._tables = all(self.iso(v) == audit.instant_text(v) for v in _SAMPLE_INSTANTS[:1])
@@ -137,14 +139,14 @@ class Values:
         """
         text = self._iso.get(value)
         if text is None:
-            if value.microsecond or value.utcoffset() != _ZERO or not self._tables:
-                text = audit.instant_text(value.astimezone(UTC))
-            else:
+            if value.tzinfo is UTC and not value.microsecond and self._tables:
                 day, second = divmod(int(value.timestamp()), 86400)
                 date = self._days.get(day)
                 if date is None:
                     date = self._days[day] = value.date().isoformat()
-                text = f"{date}T{_seconds_of_day()[second]}.000000+00:00"
+                text = f"{date}T{self._seconds[second]}.000000+00:00"
+            else:
+                text = audit.instant_text(value.astimezone(UTC))
             self._iso[value] = text
         return text
 
@@ -170,9 +172,6 @@ class Values:
     def forget(self) -> None:
         self._memo.clear()
         self._iso.clear()
-
-
-_ZERO = timedelta(0)
 
 
 def _bind_processor(column: sa.Column[Any], dialect: Dialect) -> Callable[[Any], Any] | None:

@@ -11,7 +11,7 @@ import random
 from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
 from itertools import accumulate
 from typing import Any, TypeVar
@@ -20,7 +20,6 @@ from deskapp import workflow
 from deskapp.demo.catalogue import callers
 from deskapp.domain import (
     LEGAL_REVIEW_FLAGS,
-    TERMINAL_STATUSES,
     Category,
     Channel,
     ClaimType,
@@ -36,21 +35,6 @@ S = Status
 #: How far back the demo desk's history reaches.
 HISTORY_DAYS = 30
 
-STATUS_WEIGHTS: tuple[tuple[Status, int], ...] = (
-    (S.NEW, 5),
-    (S.ACCEPTED, 4),
-    (S.REJECTED, 4),
-    (S.DISPATCHED, 6),
-    (S.INVESTIGATING, 15),
-    (S.PENDING_CUSTOMER, 6),
-    (S.PLAN_PROPOSED, 6),
-    (S.LEGAL_REVIEW, 2),
-    (S.COMPENSATION_APPROVAL, 3),
-    (S.RESOLVED, 6),
-    (S.FEEDBACK_GIVEN, 5),
-    (S.REVISITED, 4),
-    (S.CLOSED, 34),
-)
 SEVERITY_WEIGHTS = ((Severity.A, 10), (Severity.B, 30), (Severity.C, 60))
 CHANNEL_WEIGHTS = (
     (Channel.PHONE, 35),
@@ -69,8 +53,23 @@ CATEGORY_WEIGHTS = (
     (Category.POLICY, 10),
     (Category.OTHER, 8),
 )
+#: How often a complaint of each category claims compensation: a broken product or a lost
+#: parcel often does, a question about the app rarely.
+CLAIM_SHARE: dict[Category, float] = {
+    Category.QUALITY: 0.30,
+    Category.DELIVERY: 0.25,
+    Category.ATTITUDE: 0.20,
+    Category.BILLING: 0.20,
+    Category.POLICY: 0.10,
+    Category.OTHER: 0.05,
+}
+#: Demands beyond any rule, most of them rejected.
+UNJUSTIFIED_SHARE = 0.03
+#: Complaints registered per local hour of the day (0–23), relative: while the desk is staffed
+#: (08:00–22:00), most in office hours.
+HOURLY = (0, 0, 0, 0, 0, 0, 0, 0, 8, 10, 10, 10, 8, 8, 10, 10, 10, 9, 7, 6, 5, 4, 0, 0)
 
-#: Minutes from the previous step to this action, before the severity factor.
+#: Minutes from the previous step to this one, before the severity factor.
 DELAYS: dict[str, tuple[int, int]] = {
     "accept": (1, 45),
     "reject": (10, 240),
@@ -80,22 +79,82 @@ DELAYS: dict[str, tuple[int, int]] = {
     "record_contact": (15, 300),
     "pend_customer": (60, 1440),
     "customer_answered": (120, 2880),
-    "propose_plan": (120, 2880),
+    "record_root_cause": (30, 480),
+    "propose_plan": (60, 960),
     "send_to_legal": (10, 240),
     "legal_approve": (60, 1440),
     "request_approval": (10, 240),
     "approve_compensation": (60, 1440),
-    "resolve": (60, 2880),
-    "confirm": (10, 600),
-    "give_feedback": (30, 1200),
-    "revisit": (240, 3000),
-    "close": (10, 600),
+    "resolve": (60, 1440),
+    "confirm": (10, 480),
+    "give_feedback": (30, 480),
+    "revisit": (120, 1440),
+    "close": (10, 240),
+    "note.intake": (1, 15),
+    "note.update": (2, 30),
+    "note.investigating": (30, 600),
+    "note.reminder": (60, 1440),
+    "note.legal": (2, 30),
+    "note.plan": (2, 60),
+    "note.done": (5, 120),
 }
-#: Hours a case has sat in its current state, before the severity factor.
+#: The notes people write after an action (none: at registration) and how often they do.
+NOTES_AFTER: dict[str, tuple[str, float]] = {
+    "": ("note.intake", 0.35),
+    "start_investigation": ("note.investigating", 0.5),
+    "record_contact": ("note.update", 0.75),
+    "pend_customer": ("note.reminder", 0.6),
+    "legal_approve": ("note.legal", 0.5),
+    "propose_plan": ("note.plan", 0.6),
+    "resolve": ("note.done", 0.6),
+}
+#: Urgent cases move faster and are noticed sooner.
+PACE: dict[Severity, float] = {Severity.A: 0.3, Severity.B: 0.6, Severity.C: 1.0}
+#: One step in this many waits much longer than usual (`LATE` times): the promises a working
+#: desk breaks.
+LATE_ONE_IN = 20
+LATE = 4.0
+
+#: When people are at work: the desk (agents) 08:00–22:00 every day, the departments 09:00–18:00
+#: on weekdays; customers answer 08:00–22:00. Local wall-clock seconds, and weekdays only.
+Duty = tuple[int, int, bool]
+DESK: Duty = (8 * 3600, 22 * 3600, False)
+OFFICE: Duty = (9 * 3600, 18 * 3600, True)
+CUSTOMER: Duty = DESK
+DUTY: dict[str, Duty] = {
+    **dict.fromkeys(
+        (
+            "accept",
+            "reject",
+            "dispatch",
+            "give_feedback",
+            "revisit",
+            "close",
+            "note.intake",
+        ),
+        DESK,
+    ),
+    **dict.fromkeys(("customer_answered", "confirm"), CUSTOMER),
+}
+
+#: The old everything-open desk (`all_open`): the state each case is in, and how long it has sat
+#: there (hours, before the severity factor).
+OPEN_WEIGHTS: tuple[tuple[Status, int], ...] = (
+    (S.NEW, 5),
+    (S.ACCEPTED, 4),
+    (S.DISPATCHED, 6),
+    (S.INVESTIGATING, 15),
+    (S.PENDING_CUSTOMER, 6),
+    (S.PLAN_PROPOSED, 6),
+    (S.LEGAL_REVIEW, 2),
+    (S.COMPENSATION_APPROVAL, 3),
+    (S.RESOLVED, 6),
+    (S.FEEDBACK_GIVEN, 5),
+    (S.REVISITED, 4),
+)
 IDLE_HOURS: dict[Status, float] = {
     S.NEW: 3,
     S.ACCEPTED: 4,
-    S.REJECTED: 640,
     S.DISPATCHED: 8,
     S.INVESTIGATING: 72,
     S.PENDING_CUSTOMER: 96,
@@ -105,10 +164,7 @@ IDLE_HOURS: dict[Status, float] = {
     S.RESOLVED: 30,
     S.FEEDBACK_GIVEN: 100,
     S.REVISITED: 48,
-    S.CLOSED: 600,
 }
-#: Urgent cases move faster and are noticed sooner.
-PACE: dict[Severity, float] = {Severity.A: 0.3, Severity.B: 0.6, Severity.C: 1.0}
 VIP = CustomerTier.VIP.value
 
 T = TypeVar("T")
@@ -126,12 +182,16 @@ def pick(rng: random.Random, table: Table[T]) -> T:
     return values[bisect_right(cum, rng.random() * cum[-1])]
 
 
+#: The steps that are notes rather than workflow actions.
+NOTES = frozenset(note for note, _ in NOTES_AFTER.values())
+
+
 @dataclass(slots=True)
 class Draft:
-    """What happens to a case and when, before it has a customer and a number."""
+    """What happens to a case and when, before it has a customer and a number: the workflow
+    actions and notes taken on it up to now, each with its instant."""
 
     created_at: datetime
-    status: Status
     severity: Severity
     channel: Channel
     category: Category
@@ -142,24 +202,45 @@ class Draft:
 
 
 class Storyteller:
-    """Decides each case's fate and timeline, and who complains."""
+    """Decides each case's fate and timeline, and who complains.
 
-    def __init__(self, rng: random.Random, now: datetime, rules: workflow.Rules) -> None:
+    A working desk: each case arrives at some time in the last `HISTORY_DAYS` days and is
+    worked towards its end (closed, or rejected) at the pace of its severity, by people who
+    keep office hours; what has not happened by now has not happened. So old cases are closed,
+    the open ones are recent, and the promises broken are the few whose next step ran late.
+    With `all_open`, every case is instead put in an open state, as load tests want.
+    """
+
+    def __init__(
+        self,
+        rng: random.Random,
+        now: datetime,
+        rules: workflow.Rules,
+        tz: tzinfo,
+        *,
+        all_open: bool = False,
+    ) -> None:
         self.rng = rng
         self.now = now
         self.rules = rules
-        self._status = cumulative(STATUS_WEIGHTS)
+        self.all_open = all_open
+        self._now_ts = now.timestamp()
+        offset = now.astimezone(tz).utcoffset()
+        self._offset = offset.total_seconds() if offset is not None else 0.0
+        self._today = int((self._now_ts + self._offset) // 86400)
+        self._open = cumulative(OPEN_WEIGHTS)
         self._severity = cumulative(SEVERITY_WEIGHTS)
         self._channel = cumulative(CHANNEL_WEIGHTS)
         self._category = cumulative(CATEGORY_WEIGHTS)
+        self._hours = cumulative(list(enumerate(HOURLY)))
         self._callers = callers()
 
     def draft(self) -> Draft:
         rng = self.rng
-        status = pick(rng, self._status)
         severity = pick(rng, self._severity)
         channel = pick(rng, self._channel)
         category = pick(rng, self._category)
+        status = pick(rng, self._open) if self.all_open else None
         flags: set[RiskFlag] = set()
         if channel is Channel.REGULATOR or (severity is Severity.A and rng.random() < 0.15):
             flags.add(RiskFlag.REGULATOR)
@@ -170,11 +251,12 @@ class Storyteller:
         if category is Category.QUALITY and rng.random() < 0.05:
             flags.add(RiskFlag.BATCH)
         r = rng.random()
+        claims = CLAIM_SHARE[category]
         claim = (
             ClaimType.COMPENSATION
-            if r < 0.22
+            if r < claims
             else ClaimType.UNJUSTIFIED
-            if r < 0.25
+            if r < claims + UNJUSTIFIED_SHARE
             else ClaimType.GENERAL
         )
         if status is S.COMPENSATION_APPROVAL:
@@ -188,17 +270,51 @@ class Storyteller:
         needs_legal = bool(flags & LEGAL_REVIEW_FLAGS) or (
             (amount or 0) > self.rules.legal_review_amount
         )
-        actions = self._path(status, needs_legal, amount is not None)
-        # Seconds between steps; urgent cases move faster, and one step in twenty runs late.
+        if status is None:
+            rejected = rng.random() < (0.75 if claim is ClaimType.UNJUSTIFIED else 0.02)
+            status = S.REJECTED if rejected else S.CLOSED
+        actions = self._noted(self._path(status, needs_legal, amount is not None))
+        if self.all_open:
+            created, steps = self._sat_since(actions, status, severity)
+        else:
+            created, steps = self._worked(actions, severity)
+        return Draft(created, severity, channel, category, claim, flags, amount, steps)
+
+    def _delays(self, actions: list[str], severity: Severity) -> list[float]:
+        """Seconds between steps; urgent cases move faster, and now and then a step runs late."""
+        rng = self.rng
         pace = PACE[severity] * 60
         delays = []
         for action in actions:
             lo, hi = DELAYS[action]
-            late = 4.0 if rng.random() < 0.05 else 1.0
+            late = LATE if rng.randrange(LATE_ONE_IN) == 0 else 1.0
             delays.append(rng.uniform(lo * pace, hi * pace * late))
-        idle = rng.uniform(0, IDLE_HOURS[status] * 3600) * (
-            1.0 if status in TERMINAL_STATUSES else PACE[severity]
-        )
+        return delays
+
+    def _worked(
+        self, actions: list[str], severity: Severity
+    ) -> tuple[datetime, list[tuple[str, datetime]]]:
+        """The case arrives and is worked forward; the steps after now are cut off."""
+        created = self._arrival()
+        on_call = severity is Severity.A  # urgent cases are worked round the clock
+        t = created
+        steps = []
+        for action, delay in zip(actions, self._delays(actions, severity), strict=True):
+            t += delay
+            if not on_call:
+                t = self._on_duty(t, DUTY.get(action, OFFICE))
+            if t >= self._now_ts:
+                break
+            steps.append((action, _instant(t)))
+        return _instant(created), steps
+
+    def _sat_since(
+        self, actions: list[str], status: Status, severity: Severity
+    ) -> tuple[datetime, list[tuple[str, datetime]]]:
+        """The case reached `status` and has sat there a while, all within the history."""
+        rng = self.rng
+        delays = self._delays(actions, severity)
+        idle = rng.uniform(0, IDLE_HOURS[status] * 3600) * PACE[severity]
         span = sum(delays) + idle
         window = HISTORY_DAYS * 86400
         if span >= window:
@@ -211,7 +327,42 @@ class Storyteller:
         for action, delay in zip(actions, delays, strict=True):
             elapsed += int(delay)
             steps.append((action, created + timedelta(seconds=elapsed)))
-        return Draft(created, status, severity, channel, category, claim, flags, amount, steps)
+        return created, steps
+
+    def _arrival(self) -> float:
+        """When a complaint came in: any day of the history, more often in the daytime."""
+        rng = self.rng
+        while True:
+            day = self._today - rng.randrange(HISTORY_DAYS)
+            hour = pick(rng, self._hours)
+            t = day * 86400 + hour * 3600 + rng.randrange(3600) - self._offset
+            if t < self._now_ts:
+                return float(int(t))
+
+    def _on_duty(self, t: float, duty: Duty) -> float:
+        """`t`, or the next time the people who take this step are at work (a little after
+        they start)."""
+        start, end, weekdays = duty
+        day, second = divmod(t + self._offset, 86400)
+        if start <= second < end and not (weekdays and (day + 3) % 7 >= 5):  # 1970-01-01: Thu
+            return t
+        if second >= start:
+            day += 1
+        while weekdays and (day + 3) % 7 >= 5:
+            day += 1
+        return day * 86400 + start + self.rng.uniform(0, 5400) - self._offset
+
+    def _noted(self, actions: list[str]) -> list[str]:
+        """The actions with the notes people write after some of them."""
+        rng = self.rng
+        steps = []
+        for action in ["", *actions]:
+            if action:
+                steps.append(action)
+            note = NOTES_AFTER.get(action)
+            if note is not None and rng.random() < note[1]:
+                steps.append(note[0])
+        return steps
 
     def _path(self, status: Status, needs_legal: bool, compensation: bool) -> list[str]:
         """The workflow actions that bring a new case to `status` (see deskapp.workflow)."""
@@ -229,13 +380,17 @@ class Storyteller:
             return path
         path.append("start_investigation")
         if status is S.INVESTIGATING:
-            return path + (["record_contact"] if rng.random() < 0.6 else [])
+            if rng.random() < 0.6:
+                path.append("record_contact")
+                if rng.random() < 0.3:
+                    path.append("record_root_cause")
+            return path
         path.append("record_contact")
         if status is S.PENDING_CUSTOMER:
             return [*path, "pend_customer"]
         if rng.random() < 0.12:
             path += ["pend_customer", "customer_answered"]
-        path.append("propose_plan")
+        path += ["record_root_cause", "propose_plan"]
         if status is S.PLAN_PROPOSED:
             return path
         if needs_legal:
@@ -291,3 +446,8 @@ class Storyteller:
             "tier": tier,
             "created_at": since - timedelta(days=rng.randrange(0, 400)),
         }
+
+
+def _instant(t: float) -> datetime:
+    """Whole seconds, like the times people type."""
+    return datetime.fromtimestamp(int(t), UTC)

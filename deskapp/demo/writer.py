@@ -15,7 +15,7 @@ import sys
 import threading
 import time
 from collections import deque
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -32,7 +32,7 @@ from deskapp.demo.builder import Builder, Case, Chunk, Event, Part, counts
 from deskapp.demo.catalogue import people
 from deskapp.demo.people import ensure_people
 from deskapp.demo.rows import Values, sql_table
-from deskapp.demo.story import Storyteller
+from deskapp.demo.story import Draft, Storyteller
 from deskapp.domain import CustomerTier
 from deskapp.overview import DEMO_EVENT
 from store.engine import read_session, write_session
@@ -162,7 +162,7 @@ def _sync_sequences(session: Session) -> None:
     """Rows went in with explicit ids; PostgreSQL's id sequences must move past them."""
     if session.get_bind().dialect.name != "postgresql":
         return
-    for name in ("customer", "complaint", "milestone", "case_event"):
+    for name in ("customer", "complaint", "milestone", "note", "case_event"):
         session.execute(
             sa.text(
                 f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
@@ -195,9 +195,16 @@ def generate(
     policy: sla.SlaPolicy | None = None,
     calendars: sla.CalendarSet | None = None,
     workers: int | None = None,
+    all_open: bool = False,
+    progress: Callable[[int], None] | None = None,
 ) -> DemoStats:
-    """Add `cases` complaints, with the staff, customers, milestones and events they need, in
-    one transaction.
+    """Add `cases` complaints, with the staff, customers, milestones, notes and events they
+    need, in one transaction.
+
+    The desk looks like a working day: most cases closed over the past weeks, the open ones
+    recent, a few promises at risk or broken. `all_open` puts every case in an open state
+    instead, as the queue's load tests want. `progress` is told how many more cases have been
+    written, chunk by chunk.
 
     The same seed and the same clock give the same desk on an empty database, whatever the
     number of `workers` (processes that build rows while this one inserts; default
@@ -224,98 +231,18 @@ def generate(
             random.Random(seed),
             _plain_now(),
             workflow.Rules(legal_review_amount=settings.legal_review_amount),
+            settings.tz,
+            all_open=all_open,
         )
         drafts = sorted((teller.draft() for _ in range(cases)), key=lambda d: d.created_at)
-        days = [numbering.day_key(d.created_at, settings.tz) for d in drafts]
-        per_day: dict[str, int] = {}
-        for day in days:
-            per_day[day] = per_day.get(day, 0) + 1
-        next_seq = _reserve_numbers(s, per_day)
-
-        # Who complains, and the ids: sequential, since a repeat complaint needs the caller's
-        # earlier case and every chunk needs to know where its ids start.
-        customers_t = sql_table("customer")
-        known: dict[str, tuple[int, str, str, str, str]] = {
-            row[2]: (row[0], row[1], row[2], row[3], row[4])
-            for row in s.execute(
-                sa.select(
-                    customers_t.c.id,
-                    customers_t.c.name,
-                    customers_t.c.phone,
-                    customers_t.c.email,
-                    customers_t.c.tier,
-                )
-            ).all()
-        }
-        frequent: list[tuple[int, str, str, str, str]] = []
-        last_case: dict[int, datetime] = {}
-        window = timedelta(days=settings.repeat_window_days)
-        complaint_id = _max_id(s, "complaint")
-        customer_id = _max_id(s, "customer")
-        event_id = head.last_event_id + 1
-        milestone_id = _max_id(s, "milestone") + 1
-        rng = teller.rng
-        parts: list[Part] = []
-        customer_rows: list[list[tuple[Any, ...]]] = []
-        new_customers = 0
-        for start in range(0, len(drafts), BATCH):
-            chunk: list[Case] = []
-            new: list[tuple[Any, ...]] = []
-            events = milestones = 0
-            for d, day in zip(
-                drafts[start : start + BATCH], days[start : start + BATCH], strict=True
-            ):
-                if frequent and rng.random() < 0.2:
-                    who = rng.choice(frequent)
-                else:
-                    customer_id += 1
-                    fresh = teller.customer(customer_id, d.created_at)
-                    who = known.get(fresh["phone"]) or (
-                        customer_id,
-                        fresh["name"],
-                        fresh["phone"],
-                        fresh["email"],
-                        fresh["tier"],
-                    )
-                    if who[0] == customer_id:
-                        new.append(
-                            (
-                                customer_id,
-                                fresh["name"],
-                                fresh["phone"],
-                                fresh["other_phones"],
-                                fresh["email"],
-                                fresh["tier"],
-                                values.instant(fresh["created_at"]),
-                            )
-                        )
-                    if rng.random() < 0.08:
-                        frequent.append(who)
-                previous = last_case.get(who[0])
-                last_case[who[0]] = d.created_at
-                complaint_id += 1
-                chunk.append(
-                    Case(
-                        d,
-                        complaint_id,
-                        numbering.format_number(day, next_seq[day]),
-                        who[0],
-                        who[1],
-                        who[2],
-                        who[3],
-                        who[4] == VIP,
-                        previous is not None and d.created_at - previous <= window,
-                    )
-                )
-                next_seq[day] += 1
-                n_events, n_milestones = counts(d)
-                events += n_events
-                milestones += n_milestones
-            parts.append(Part(len(parts), chunk, event_id, milestone_id, events, milestones))
-            customer_rows.append(new)
-            new_customers += len(new)
-            event_id += events
-            milestone_id += milestones
+        first_ids = _Ids(
+            complaint=_max_id(s, "complaint") + 1,
+            customer=_max_id(s, "customer") + 1,
+            event=head.last_event_id + 1,
+            milestone=_max_id(s, "milestone") + 1,
+            note=_max_id(s, "note") + 1,
+        )
+        parts, customer_rows = _cast(s, teller, drafts, settings, values, first_ids)
         values.forget()
 
         last_hash = head.last_hash or audit.GENESIS
@@ -323,7 +250,11 @@ def generate(
         for part, built, new in zip(
             parts, _chunks(builder, parts, workers), customer_rows, strict=True
         ):
-            if len(built.events) != part.events or len(built.milestones) != part.milestones:
+            if (len(built.events), len(built.milestones), len(built.notes)) != (
+                part.events,
+                part.milestones,
+                part.notes,
+            ):
                 raise RuntimeError("deskapp demo: a chunk's rows do not match its reserved ids")
             linked, last_hash = _link(built.events, last_hash)
             # Parents before children: foreign keys are checked row by row.
@@ -332,17 +263,136 @@ def generate(
                 ("complaint", built.complaints),
                 ("milestone", built.milestones),
                 ("complaint_assist", built.assists),
+                ("note", built.notes),
                 ("case_event", linked),
             ):
                 if rows:
                     conn.exec_driver_sql(sql[table], rows)
-        head.last_event_id, head.last_hash = event_id - 1, last_hash
+            if progress is not None:
+                progress(len(part.cases))
+        events = sum(part.events for part in parts)
+        head.last_event_id, head.last_hash = first_ids.event + events - 1, last_hash
         s.add(head)
         s.flush()
         _sync_sequences(s)
         # The mark `is_demo` looks for: the sign-in screen then lists the demo accounts.
         audit.append(s, kind=DEMO_EVENT, actor_id=None, payload={"cases": cases, "seed": seed})
-    events = sum(part.events for part in parts) + 1
-    return DemoStats(
-        cases, new_customers, len(people().staff), events, time.perf_counter() - started
-    )
+    new_customers = sum(len(rows) for rows in customer_rows)
+    seconds = time.perf_counter() - started
+    return DemoStats(cases, new_customers, len(people().staff), events + 1, seconds)
+
+
+@dataclass(frozen=True)
+class _Ids:
+    """The first id the demo may use in each table."""
+
+    complaint: int
+    customer: int
+    event: int
+    milestone: int
+    note: int
+
+
+Caller = tuple[int, str, str, str, str]  # id, name, phone, email, tier
+
+
+def _cast(
+    s: Session,
+    teller: Storyteller,
+    drafts: list[Draft],
+    settings: Settings,
+    values: Values,
+    first: _Ids,
+) -> tuple[list[Part], list[list[tuple[Any, ...]]]]:
+    """Who complains in each case, its number, and the ids each chunk's rows will take.
+
+    Sequential, since a repeat complaint needs the caller's earlier case and every chunk
+    needs to know where its ids start. Returns the chunks and, per chunk, the new customers'
+    rows.
+    """
+    days = [numbering.day_key(d.created_at, settings.tz) for d in drafts]
+    per_day: dict[str, int] = {}
+    for day in days:
+        per_day[day] = per_day.get(day, 0) + 1
+    next_seq = _reserve_numbers(s, per_day)
+    customers_t = sql_table("customer")
+    known: dict[str, Caller] = {
+        row[2]: (row[0], row[1], row[2], row[3], row[4])
+        for row in s.execute(
+            sa.select(
+                customers_t.c.id,
+                customers_t.c.name,
+                customers_t.c.phone,
+                customers_t.c.email,
+                customers_t.c.tier,
+            )
+        ).all()
+    }
+    frequent: list[Caller] = []
+    last_case: dict[int, datetime] = {}
+    window = timedelta(days=settings.repeat_window_days)
+    complaint_id, customer_id = first.complaint - 1, first.customer - 1
+    event_id, milestone_id, note_id = first.event, first.milestone, first.note
+    rng = teller.rng
+    parts: list[Part] = []
+    customer_rows: list[list[tuple[Any, ...]]] = []
+    for start in range(0, len(drafts), BATCH):
+        chunk: list[Case] = []
+        new: list[tuple[Any, ...]] = []
+        events = milestones = notes = 0
+        for d, day in zip(drafts[start : start + BATCH], days[start : start + BATCH], strict=True):
+            if frequent and rng.random() < 0.2:
+                who = rng.choice(frequent)
+            else:
+                customer_id += 1
+                fresh = teller.customer(customer_id, d.created_at)
+                who = known.get(fresh["phone"]) or (
+                    customer_id,
+                    fresh["name"],
+                    fresh["phone"],
+                    fresh["email"],
+                    fresh["tier"],
+                )
+                if who[0] == customer_id:
+                    new.append(
+                        (
+                            customer_id,
+                            fresh["name"],
+                            fresh["phone"],
+                            fresh["other_phones"],
+                            fresh["email"],
+                            fresh["tier"],
+                            values.instant(fresh["created_at"]),
+                        )
+                    )
+                if rng.random() < 0.08:
+                    frequent.append(who)
+            previous = last_case.get(who[0])
+            last_case[who[0]] = d.created_at
+            complaint_id += 1
+            chunk.append(
+                Case(
+                    d,
+                    complaint_id,
+                    numbering.format_number(day, next_seq[day]),
+                    who[0],
+                    who[1],
+                    who[2],
+                    who[3],
+                    who[4] == VIP,
+                    previous is not None and d.created_at - previous <= window,
+                )
+            )
+            next_seq[day] += 1
+            n_events, n_milestones, n_notes = counts(d)
+            events += n_events
+            milestones += n_milestones
+            notes += n_notes
+        parts.append(
+            Part(len(parts), chunk, event_id, milestone_id, note_id, events, milestones, notes)
+        )
+        customer_rows.append(new)
+        event_id += events
+        milestone_id += milestones
+        note_id += notes
+    return parts, customer_rows
