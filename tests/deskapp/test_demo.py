@@ -445,6 +445,19 @@ def test_progress_is_told_every_case_written(sqlite_engine: Engine) -> None:
     assert seen and sum(seen) == 30
 
 
+def test_the_command_takes_all_open_and_keeps_its_summary(sqlite_url: str) -> None:
+    result = CliRunner().invoke(main, ["demo", "--db", sqlite_url, "--cases", "40", "--all-open"])
+    assert result.exit_code == 0, result.output
+    assert re.fullmatch(
+        r"demo: 40 cases, \d+ customers, \d+ staff, \d+ events in [\d.]+ s \([\d,]+ cases/s\)\n",
+        result.stdout,
+    )
+    engine = make_engine(sqlite_url)
+    complaints = _complaints(engine)
+    engine.dispose()
+    assert len(complaints) == 40 and all(c.is_open for c in complaints)
+
+
 # -- the same desk every time -----------------------------------------------------------------
 
 
