@@ -39,6 +39,12 @@ NEW = Status.NEW.value
 TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
 #: Milestones each action starts (resolve starts feedback, feedback starts the revisit).
 STARTS: dict[str, int] = {a: len(t.starts) for a, t in workflow.TRANSITIONS.items()}
+#: The state each action leads to, as the stored string (an enum's `.value` is a property call,
+#: and the demo asks a million times).
+TARGETS: dict[str, str | None] = {
+    a: None if t.target is None else t.target.value for a, t in workflow.TRANSITIONS.items()
+}
+KINDS: dict[MilestoneKind, str] = {k: k.value for k in MilestoneKind}
 SPOKEN = frozenset({Channel.PHONE, Channel.WALK_IN})
 WRITTEN = frozenset({Channel.EMAIL, Channel.LETTER})
 #: An event before it joins the chain: id, complaint id, actor id, the instant as the database
@@ -202,7 +208,7 @@ class Builder:
         self, kind: MilestoneKind, severity: Severity, vip: bool, start: datetime
     ) -> MilestoneRow:
         p = self.planner.plan(kind, severity, vip, start)
-        return MilestoneRow(p.kind.value, p.budget_minutes, p.calendar, p.started_at, p.due_at)
+        return MilestoneRow(KINDS[p.kind], p.budget_minutes, p.calendar, p.started_at, p.due_at)
 
     def build(self, case: Case, out: Chunk) -> None:
         """Replay one case's story through the workflow's effects and emit its rows."""
@@ -429,8 +435,8 @@ class Builder:
                 extra["paused_working_seconds"] = ms.resume_all(rows, at, self.planner.calendars)
                 put("status", c["resume_status"])
                 c["resume_status"] = ""
-            elif t.target is not None:
-                put("status", t.target.value)
+            elif TARGETS[step] is not None:
+                put("status", TARGETS[step])
             met = ms.meet(rows, t.meets, at) if t.meets else None
             if t.starts:
                 rows += [self.milestone(kind, d.severity, vip, at) for kind in t.starts]

@@ -110,9 +110,9 @@ NOTES_AFTER: dict[str, tuple[str, float]] = {
 }
 #: Urgent cases move faster and are noticed sooner.
 PACE: dict[Severity, float] = {Severity.A: 0.3, Severity.B: 0.6, Severity.C: 1.0}
-#: One step in this many waits much longer than usual (`LATE` times): the promises a working
+#: The share of steps that wait much longer than usual (`LATE` times): the promises a working
 #: desk breaks.
-LATE_ONE_IN = 20
+LATE_SHARE = 0.05
 LATE = 4.0
 
 #: When people are at work: the desk (agents) 08:00–22:00 every day, the departments 09:00–18:00
@@ -287,7 +287,7 @@ class Storyteller:
         delays = []
         for action in actions:
             lo, hi = DELAYS[action]
-            late = LATE if rng.randrange(LATE_ONE_IN) == 0 else 1.0
+            late = LATE if rng.random() < LATE_SHARE else 1.0
             delays.append(rng.uniform(lo * pace, hi * pace * late))
         return delays
 
