@@ -26,6 +26,7 @@ from deskapp.demo.story import NOTES, Draft
 from deskapp.demo.words import CaseWords
 from deskapp.domain import (
     TERMINAL_STATUSES,
+    Category,
     Channel,
     MilestoneKind,
     RiskFlag,
@@ -161,8 +162,8 @@ class Builder:
         # the departments its stories' causes lie with, and customer service.
         self._first_guess = {
             category: sorted(
-                {cause.department for s in told for cause in s.causes}
-                | {"CS"} & set(roster.handlers)
+                ({cause.department for s in told for cause in s.causes} | {"CS"})
+                & {code for code, ids in roster.handlers.items() if ids}
             )
             for category, told in self.stories.by_category.items()
         }
@@ -203,6 +204,11 @@ class Builder:
         out.events.append(
             (self.event_id, complaint_id, actor_id, self.values.instant(at), kind, body)
         )
+
+    def _elsewhere(self, category: Category, dept: str) -> list[str]:
+        """Departments other than `dept` a case of this category could plausibly go to."""
+        found = [x for x in self._first_guess[category] if x != dept]
+        return found or [x for x, ids in self.roster.handlers.items() if ids and x != dept]
 
     def milestone(
         self, kind: MilestoneKind, severity: Severity, vip: bool, start: datetime
@@ -321,7 +327,7 @@ class Builder:
         # somewhere plausible first.
         dept = words.department
         if any(step == "transfer" for step, _ in d.steps):
-            dept = rng.choice([x for x in self._first_guess[d.category] if x != words.department])
+            dept = rng.choice(self._elsewhere(d.category, words.department))
         handler = rng.choice(roster.handlers[dept])
         assists: list[int] = []
         changes: dict[str, list[Any]] = {}
@@ -370,7 +376,7 @@ class Builder:
                 if rng.random() < 0.7:
                     put("assignee_id", handler)
                 if rng.random() < 0.1:
-                    helper = rng.choice([x for x in self._first_guess[d.category] if x != dept])
+                    helper = rng.choice(self._elsewhere(d.category, dept))
                     assists = [roster.dept_ids[helper]]
                     extra["assisting"] = assists
             elif step == "transfer":
