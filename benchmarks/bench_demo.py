@@ -1,8 +1,9 @@
-"""How fast a demo desk fills: `deskapp demo` on SQLite, the load-test set-up for every other
+"""How fast a demo desk fills: `deskapp demo` on SQLite, both the working day it shows by
+default and the everything-open desk (`all_open`) that is the load-test set-up for every other
 figure about large desks.
 
 The baseline inserts exactly the rows the demo wrote (customers, complaints, milestones,
-assisting departments, events) into a fresh copy of the same schema with plain `sqlite3`
+assisting departments, notes, events) into a fresh copy of the same schema with plain `sqlite3`
 `executemany` in one transaction: the cost of the writes alone, with nothing to decide,
 simulate or hash.
 """
@@ -19,7 +20,7 @@ from deskapp import demo
 from store.engine import make_engine
 from store.migrate import upgrade
 
-TABLES = ("customer", "complaint", "milestone", "complaint_assist", "case_event")
+TABLES = ("customer", "complaint", "milestone", "complaint_assist", "note", "case_event")
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,7 @@ class DemoResult:
     rows: int
 
 
-def bench_demo(workdir: Path, *, cases: int) -> DemoResult:
+def bench_demo(workdir: Path, *, cases: int, all_open: bool = False) -> DemoResult:
     empty = workdir / "empty.db"
     engine = make_engine(f"sqlite:///{empty}")
     upgrade(engine)
@@ -39,13 +40,14 @@ def bench_demo(workdir: Path, *, cases: int) -> DemoResult:
         conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
     engine.dispose()
 
-    filled = workdir / "demo.db"
+    desk = "open" if all_open else "day"
+    filled = workdir / f"demo-{desk}.db"
     shutil.copy(empty, filled)
     engine = make_engine(f"sqlite:///{filled}")
-    stats = demo.generate(engine, cases=cases, seed=7)
+    stats = demo.generate(engine, cases=cases, seed=7, all_open=all_open)
     engine.dispose()
 
-    target = workdir / "raw.db"
+    target = workdir / f"raw-{desk}.db"
     shutil.copy(empty, target)
     raw_seconds, rows = _raw_copy(filled, target)
     return DemoResult(cases, stats.events, stats.seconds, raw_seconds, rows)

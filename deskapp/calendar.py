@@ -189,6 +189,11 @@ class BusinessCalendar:
         self._tables: dict[int, _YearTable] = {}
         self._year_starts: dict[int, int] = {}
         self._lock = threading.Lock()
+        #: Open round the clock every day of the year (the built-in 24x7): every real
+        #: microsecond is working time, so a due time is an addition.
+        self.continuous = (
+            preset is None and not holidays and all(hours == ((0, 1440),) for hours in self._weekly)
+        )
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.name!r}, {self.tzname!r}, source={self.source!r})"
@@ -338,12 +343,15 @@ class BusinessCalendar:
         Work that ends exactly at closing time is due at closing time, not when the desk
         reopens; a start outside working hours begins counting at the next working instant.
         """
-        start_us = _to_us(_require_aware(start, "start"))
-        return _from_us(self._due_us(start_us, round(minutes * _US_PER_MIN)), self.tz)
+        return self._due(_require_aware(start, "start"), round(minutes * _US_PER_MIN))
 
     def due_seconds(self, start: datetime, seconds: float) -> datetime:
-        start_us = _to_us(_require_aware(start, "start"))
-        return _from_us(self._due_us(start_us, round(seconds * _US_PER_S)), self.tz)
+        return self._due(_require_aware(start, "start"), round(seconds * _US_PER_S))
+
+    def _due(self, start: datetime, work_us: int) -> datetime:
+        if self.continuous and work_us >= 0:
+            return (start + timedelta(microseconds=work_us)).astimezone(self.tz)
+        return _from_us(self._due_us(_to_us(start), work_us), self.tz)
 
     def elapsed_us(self, start: datetime, end: datetime) -> int:
         """Working microseconds between two instants; exact, for callers that compare."""

@@ -239,7 +239,12 @@ def current(db_url: str | None) -> None:
 @click.option("--cases", default=500, show_default=True, help="How many complaints.")
 @click.option("--seed", default=7, show_default=True, help="Random seed (same seed, same desk).")
 @click.option("--if-empty", is_flag=True, help="Do nothing when the desk already has staff.")
-def demo(db_url: str | None, cases: int, seed: int, if_empty: bool) -> None:
+@click.option(
+    "--all-open",
+    is_flag=True,
+    help="Every case open, as load tests want (default: a working day, most cases closed).",
+)
+def demo(db_url: str | None, cases: int, seed: int, if_empty: bool, all_open: bool) -> None:
     """Fill a database with a realistic demo desk (accounts use the password `demo`)."""
     from deskapp.demo import generate, has_staff
     from store.migrate import upgrade as do_upgrade
@@ -249,7 +254,9 @@ def demo(db_url: str | None, cases: int, seed: int, if_empty: bool) -> None:
     if if_empty and has_staff(engine):
         click.echo("demo: the desk already has data; left as it is")
         return
-    stats = generate(engine, cases=cases, seed=seed)
+    # On stderr, so that what the command prints on stdout stays the one line it always was.
+    with click.progressbar(length=cases, label="demo", file=sys.stderr) as bar:
+        stats = generate(engine, cases=cases, seed=seed, all_open=all_open, progress=bar.update)
     click.echo(
         f"demo: {stats.cases} cases, {stats.customers} customers, {stats.staff} staff, "
         f"{stats.events} events in {stats.seconds:.1f} s "

@@ -10,13 +10,29 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
 from deskapp import sla
 from deskapp.domain import MilestoneKind, Severity
 from store.models import Complaint, Milestone
+
+
+class Row(Protocol):
+    """A milestone the rules below may change: a stored `Milestone`, or a row a bulk writer
+    (the demo) keeps in memory until it inserts it."""
+
+    kind: str
+    budget_minutes: float
+    calendar: str
+    started_at: datetime
+    due_at: datetime
+    paused_at: datetime | None
+    paused_seconds: float
+    met_at: datetime | None
+    cancelled: bool
+    is_open: bool
 
 
 def load(session: Session, complaint_id: int) -> list[Milestone]:
@@ -62,7 +78,7 @@ def start(
     return started
 
 
-def meet(rows: Sequence[Milestone], kinds: Iterable[MilestoneKind], now: datetime) -> list[str]:
+def meet(rows: Sequence[Row], kinds: Iterable[MilestoneKind], now: datetime) -> list[str]:
     """Mark the open milestones of these kinds met; returns the kinds actually met."""
     wanted = {k.value for k in kinds}
     met = []
@@ -73,13 +89,13 @@ def meet(rows: Sequence[Milestone], kinds: Iterable[MilestoneKind], now: datetim
     return met
 
 
-def pause_all(rows: Sequence[Milestone], now: datetime) -> None:
+def pause_all(rows: Sequence[Row], now: datetime) -> None:
     for row in rows:
         if row.is_open and row.paused_at is None:
             row.paused_at = sla.pause(row, now)
 
 
-def resume_all(rows: Sequence[Milestone], now: datetime, calendars: sla.CalendarSet) -> float:
+def resume_all(rows: Sequence[Row], now: datetime, calendars: sla.CalendarSet) -> float:
     """Resume paused milestones; returns the most working seconds any of them was paused."""
     longest = 0.0
     for row in rows:
@@ -92,7 +108,7 @@ def resume_all(rows: Sequence[Milestone], now: datetime, calendars: sla.Calendar
     return longest
 
 
-def cancel_all(rows: Sequence[Milestone]) -> None:
+def cancel_all(rows: Sequence[Row]) -> None:
     for row in rows:
         if row.is_open:
             row.cancelled, row.is_open = True, False

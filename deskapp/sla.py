@@ -34,6 +34,7 @@ __all__ = [
     "CalendarSet",
     "MilestoneLike",
     "PlannedMilestone",
+    "Planner",
     "PolicyError",
     "SlaError",
     "SlaPolicy",
@@ -403,10 +404,39 @@ def plan(
     calendars: CalendarSet,
 ) -> PlannedMilestone:
     """The milestone to store for a case whose clock for `kind` starts at `started_at`."""
-    start = _utc(started_at, "started_at")
     budget = policy.budget(kind, severity, vip)
-    due = calendars.get(budget.calendar).due(start, budget.minutes)
+    return _planned(kind, budget, calendars.get(budget.calendar), started_at)
+
+
+def _planned(
+    kind: MilestoneKind, budget: Budget, calendar: BusinessCalendar, started_at: datetime
+) -> PlannedMilestone:
+    start = _utc(started_at, "started_at")
+    due = calendar.due(start, budget.minutes)
     return PlannedMilestone(kind, start, due.astimezone(UTC), budget.minutes, budget.calendar)
+
+
+class Planner:
+    """`plan` for one policy and calendar set, with each kind × severity × tier's budget and
+    calendar looked up once: for writers that plan milestones by the hundred thousand (the
+    demo), where the lookups cost more than a round-the-clock due time itself."""
+
+    def __init__(self, policy: SlaPolicy, calendars: CalendarSet) -> None:
+        self.policy = policy
+        self.calendars = calendars
+        self._budgets: dict[tuple[MilestoneKind, Severity, bool], tuple[Budget, BusinessCalendar]]
+        self._budgets = {}
+        for kind in MilestoneKind:
+            for severity in Severity:
+                for vip in (False, True):
+                    budget = policy.budget(kind, severity, vip)
+                    self._budgets[kind, severity, vip] = (budget, calendars.get(budget.calendar))
+
+    def plan(
+        self, kind: MilestoneKind, severity: Severity, vip: bool, started_at: datetime
+    ) -> PlannedMilestone:
+        budget, calendar = self._budgets[kind, severity, vip]
+        return _planned(kind, budget, calendar, started_at)
 
 
 def standing(

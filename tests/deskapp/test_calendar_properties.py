@@ -363,3 +363,27 @@ def test_next_working_is_where_counting_starts(name: str, start: datetime) -> No
     assert cal.is_working(opens)
     assert cal.elapsed_us(start, opens) == 0
     assert utc(cal.due_seconds(start, 1)) == utc(opens) + timedelta(seconds=1)
+
+
+# --- the round-the-clock shortcut ----------------------------------------------------------------
+
+ALWAYS: list[tuple[tuple[int, int], ...]] = [((0, 1440),)] * 7
+
+
+@pytest.mark.parametrize("tzname", ["UTC", "Asia/Shanghai", "Europe/Berlin"])
+@FAST
+@given(start=STARTS, us=st.integers(0, 400 * 86_400 * 1_000_000))
+def test_a_round_the_clock_due_is_the_year_tables_due(
+    tzname: str, start: datetime, us: int
+) -> None:
+    """Calendars open every minute of every day add the budget; the year tables must agree,
+    across clock changes too."""
+    quick = BusinessCalendar("always", tzname, ALWAYS)
+    walked = BusinessCalendar("always", tzname, ALWAYS)
+    walked.continuous = False
+    assert quick.continuous and load_calendar("24x7").continuous
+    assert not load_calendar("office").continuous
+    seconds = us / 1_000_000
+    assert quick.due_seconds(start, seconds) == walked.due_seconds(start, seconds)
+    assert quick.due_seconds(start, seconds).tzinfo == walked.due_seconds(start, seconds).tzinfo
+    assert quick.due(start, seconds / 60) == walked.due(start, seconds / 60)
