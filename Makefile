@@ -19,9 +19,11 @@ run: $(STAMP)
 	$(BIN)/deskapp demo --if-empty --cases $(DEMO_CASES)
 	$(BIN)/deskapp run
 
-## The whole suite plus ruff, mypy and the layer contracts.
+## The whole suite plus ruff, mypy and the layer contracts. Four workers on two cores: most
+## tests wait on a screen or a database rather than compute, so they overlap well.
+TEST_WORKERS ?= 4
 test: $(STAMP) lint
-	$(BIN)/pytest -q
+	$(BIN)/pytest -q -n $(TEST_WORKERS)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -110,7 +110,7 @@ def keys(db_url: str | None, check: bool, output: str) -> None:
 @click.option("--output", type=click.Path(), default="docs/permissions.md", show_default=True)
 def permissions_command(db_url: str | None, check: bool, output: str) -> None:
     """Write the permission matrix (docs/permissions.md) from deskapp/permissions.py."""
-    from deskapp.workflow import permissions_markdown
+    from deskapp.permissions_doc import render as permissions_markdown
 
     _generated(permissions_markdown(), output, check, "deskapp permissions")
 

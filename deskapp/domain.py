@@ -6,6 +6,8 @@ here are the strings it holds. Changing a value is a data migration, not a renam
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from decimal import Decimal
 from enum import StrEnum
 
 
@@ -162,3 +164,35 @@ class MilestoneState(StrEnum):
     MET = "met"
     PAUSED = "paused"
     CANCELLED = "cancelled"
+
+
+# -- what the rules need to know ------------------------------------------------------------------
+#
+# The permission matrix and the workflow's guards judge a case and a person through these, not
+# through the stored rows, so both read the same facts and neither imports the other.
+
+
+@dataclass(frozen=True)
+class CaseFacts:
+    """What the guards need to know about a case, independent of how it is stored."""
+
+    status: Status
+    flags: frozenset[RiskFlag]
+    first_owner_id: int
+    primary_dept_id: int | None
+    assignee_id: int | None
+    plan_proposed_by_id: int | None
+    compensation_amount: Decimal | None
+    legal_cleared: bool
+    compensation_approved: bool
+    customer_confirmed: bool
+    departments_left: frozenset[int]
+    resume_status: Status | None = None
+
+
+@dataclass(frozen=True)
+class ActorFacts:
+    staff_id: int
+    roles: frozenset[Role]
+    department_id: int | None
+    compensation_limit: Decimal

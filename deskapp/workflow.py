@@ -14,43 +14,24 @@ both; the screens ask `available` which actions to offer. Nothing else decides w
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from deskapp import permissions
-from deskapp.domain import LEGAL_REVIEW_FLAGS, MilestoneKind, RiskFlag, Role, Status
+from deskapp.domain import (
+    LEGAL_REVIEW_FLAGS,
+    ActorFacts,
+    CaseFacts,
+    MilestoneKind,
+    Role,
+    Status,
+)
 from deskapp.errors import TransitionError
 from deskapp.permissions import Permission, Scope
 
 S = Status
 M = MilestoneKind
-
-
-@dataclass(frozen=True)
-class CaseFacts:
-    """What the guards need to know about a case, independent of how it is stored."""
-
-    status: Status
-    flags: frozenset[RiskFlag]
-    first_owner_id: int
-    primary_dept_id: int | None
-    assignee_id: int | None
-    plan_proposed_by_id: int | None
-    compensation_amount: Decimal | None
-    legal_cleared: bool
-    compensation_approved: bool
-    customer_confirmed: bool
-    departments_left: frozenset[int]
-    resume_status: Status | None = None
-
-
-@dataclass(frozen=True)
-class ActorFacts:
-    staff_id: int
-    roles: frozenset[Role]
-    department_id: int | None
-    compensation_limit: Decimal
 
 
 @dataclass(frozen=True)
@@ -163,7 +144,6 @@ class Transition:
     pauses: bool = False
     resumes: bool = False
     ends_case: bool = False
-    labels: dict[str, str] = field(default_factory=dict)
 
     @property
     def permission(self) -> Permission:
@@ -337,8 +317,3 @@ def available(facts: CaseFacts, actor: ActorFacts, rules: Rules | None = None) -
         for t in TRANSITIONS.values()
         if facts.status in t.sources and permissions.allows(t.action, actor, facts)
     ]
-
-
-def permissions_markdown() -> str:
-    """docs/permissions.md: the permission matrix with the states each action starts from."""
-    return permissions.render_markdown({a: t.sources for a, t in TRANSITIONS.items()})

@@ -15,7 +15,7 @@ import threading
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import ClassVar
+from typing import ClassVar, Literal
 
 from rich.text import Text
 from textual import on
@@ -54,7 +54,9 @@ RELOAD_TIMED_EVERY = 5.0
 
 @dataclass(frozen=True)
 class _Request:
-    kind: str  # "filter", "rows", "top", "bottom", "reload"
+    #: "filter": read from the top with this filter; "rows": load rows lo..hi of the current
+    #: result; "notify": another desk changed something (the change feed's LISTEN woke us).
+    kind: Literal["filter", "rows", "notify"]
     filter: QueueFilter | None = None
     lo: int = 0
     hi: int = 0

@@ -215,20 +215,6 @@ class ComplaintAssist(SQLModel, table=True):
     department_id: int = Field(foreign_key="department.id", primary_key=True)
 
 
-class ScriptTemplate(SQLModel, table=True):
-    """Deployment overrides of the shipped script templates."""
-
-    __tablename__ = "script_template"
-
-    id: int | None = Field(default=None, primary_key=True)
-    stage: str = Field(max_length=32, index=True)
-    category: str = Field(default="", max_length=16)
-    severity: str = Field(default="", max_length=1)
-    tier: str = Field(default="", max_length=16)
-    language: str = Field(max_length=8)
-    body: str = Field(sa_type=sa.Text)
-
-
 class Notification(SQLModel, table=True):
     """One person's inbox entry. `event_id` names the step it tells of (who did what, when);
     `message` carries what that person wrote with it, such as a transfer's reason."""

@@ -15,12 +15,18 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from decimal import Decimal
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
+from sqlmodel import col, select
 
 from deskapp import clock
+
+if TYPE_CHECKING:
+    from deskapp.cases import Desk
+    from store.models import CaseEvent, Complaint, Milestone
 
 #: Monday 23 November 2026, 10:00 in Shanghai: inside office hours on a working day.
 DESK_NOW = datetime(2026, 11, 23, 2, 0, tzinfo=UTC)
@@ -138,6 +144,21 @@ def engine(db_url: str) -> Iterator[Engine]:
 def staffed(engine: Engine) -> dict[str, int]:
     """Two departments and one account per role; returns login → staff id."""
     return seed_staff(engine)
+
+
+def case_rows(desk: Desk, number: str) -> tuple[Complaint, list[Milestone], list[CaseEvent]]:
+    """A case with its milestones and events, as stored: what tests check a use case wrote."""
+    from deskapp import milestones as ms
+    from store.engine import read_session
+    from store.models import CaseEvent, Complaint
+
+    with read_session(desk.engine) as s:
+        c = s.exec(select(Complaint).where(Complaint.number == number)).first()
+        assert c is not None and c.id is not None, f"no complaint {number}"
+        events = s.exec(
+            select(CaseEvent).where(CaseEvent.complaint_id == c.id).order_by(col(CaseEvent.id))
+        ).all()
+        return c, ms.load(s, c.id), list(events)
 
 
 def seed_staff(engine: Engine) -> dict[str, int]:

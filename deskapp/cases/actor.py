@@ -5,8 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from deskapp import workflow
-from deskapp.domain import Role, parse_roles
+from deskapp.domain import ActorFacts, Role, parse_roles
 from store.models import Staff
 
 
@@ -31,7 +30,5 @@ class Actor:
             staff.compensation_limit,
         )
 
-    def facts(self) -> workflow.ActorFacts:
-        return workflow.ActorFacts(
-            self.staff_id, self.roles, self.department_id, self.compensation_limit
-        )
+    def facts(self) -> ActorFacts:
+        return ActorFacts(self.staff_id, self.roles, self.department_id, self.compensation_limit)

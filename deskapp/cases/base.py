@@ -9,14 +9,14 @@ from sqlmodel import Session, select
 from deskapp import sla, workflow
 from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
-from deskapp.domain import Status, parse_flags
+from deskapp.domain import CaseFacts, Status, parse_flags
 from deskapp.errors import NotFound
 from store.engine import read_session
 from store.models import Complaint, Department, Staff
 
 
-def case_facts(c: Complaint) -> workflow.CaseFacts:
-    return workflow.CaseFacts(
+def case_facts(c: Complaint) -> CaseFacts:
+    return CaseFacts(
         status=Status(c.status),
         flags=parse_flags(c.flags),
         first_owner_id=c.first_owner_id,

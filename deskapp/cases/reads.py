@@ -7,19 +7,15 @@ from dataclasses import dataclass
 
 from sqlmodel import col, func, select
 
-from deskapp import milestones as ms
 from deskapp.cases.base import DeskBase
 from deskapp.cases.intake import PastCase
 from deskapp.domain import Status
-from deskapp.errors import NotFound
 from store.engine import read_session
 from store.models import (
-    CaseEvent,
     Complaint,
     Customer,
     Department,
     DeskInfo,
-    Milestone,
     Staff,
 )
 
@@ -77,17 +73,3 @@ class Reads(DeskBase):
         with read_session(self.engine) as s:
             rows = s.exec(select(Complaint.status, func.count()).group_by(Complaint.status)).all()
         return {status: int(n) for status, n in rows}
-
-    def case(self, number: str) -> tuple[Complaint, list[Milestone], list[CaseEvent]]:
-        with read_session(self.engine) as s:
-            c = s.exec(select(Complaint).where(Complaint.number == number)).first()
-            if c is None or c.id is None:
-                raise NotFound(f"no complaint {number}")
-            events = list(
-                s.exec(
-                    select(CaseEvent)
-                    .where(CaseEvent.complaint_id == c.id)
-                    .order_by(col(CaseEvent.id))
-                ).all()
-            )
-            return c, ms.load(s, c.id), events

@@ -14,6 +14,7 @@ from deskapp.cases import Actor, Desk, IntakeForm
 from deskapp.domain import MilestoneKind, RiskFlag, Severity, Status
 from deskapp.errors import ConflictError, InvalidInput, PermissionDenied, TransitionError
 from store.engine import read_session
+from tests.conftest import case_rows
 
 
 @pytest.fixture
@@ -51,14 +52,14 @@ class Flow:
         self.version = c.version
 
     def status(self) -> Status:
-        return Status(self.desk.case(self.number)[0].status)
+        return Status(case_rows(self.desk, self.number)[0].status)
 
 
 def test_intake_registers_numbered_case_with_milestones(desk: Desk) -> None:
     # No claim in the demand: the rules find a C (general) complaint.
     result = desk.intake(who(desk, "agent"), form(acknowledged=True, demand="更换新机"))
     assert result.number == "TS-20261123-0001"
-    c, milestones, events = desk.case(result.number)
+    c, milestones, events = case_rows(desk, result.number)
     assert c.status == "new" and c.first_owner_id == who(desk, "agent").staff_id
     kinds = {m.kind: m for m in milestones}
     assert set(kinds) == {"acknowledge", "dispatch", "contact", "resolve"}
@@ -90,7 +91,7 @@ def test_repeat_complaint_is_flagged(desk: Desk) -> None:
     assert not first.repeat
     again = desk.intake(who(desk, "agent"), form(subject="还是漏水"))
     assert again.repeat
-    assert RiskFlag.REPEAT.value in desk.case(again.number)[0].flags.split()
+    assert RiskFlag.REPEAT.value in case_rows(desk, again.number)[0].flags.split()
 
 
 def full_plan(flow: Flow, dept: int, amount: str | None = None) -> None:
@@ -115,7 +116,7 @@ def test_whole_loop_to_closure(desk: Desk, staffed: dict[str, int]) -> None:
     flow.do("agent", "give_feedback")
     flow.do("agent2", "revisit", satisfaction=5, comment="满意")
     flow.do("agent", "close")
-    c, milestones, events = desk.case(number)
+    c, milestones, events = case_rows(desk, number)
     assert c.status == "closed" and not c.is_open and c.next_due_at is None
     assert c.satisfaction == 5 and c.compensation_approved_by_id == staffed["manager"]
     met = {m.kind for m in milestones if m.met_at is not None}
@@ -145,7 +146,7 @@ def test_every_event_records_before_and_after(desk: Desk, staffed: dict[str, int
     flow = Flow(desk, number)
     flow.do("agent", "accept")
     flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
-    event = desk.case(number)[2][-1]
+    event = case_rows(desk, number)[2][-1]
     payload = json.loads(event.payload)
     assert payload["changes"]["status"] == ["accepted", "dispatched"]
     assert payload["changes"]["primary_dept_id"] == [None, staffed["dept:QA"]]
@@ -160,7 +161,7 @@ def test_stale_write_is_refused_naming_who_changed_what(desk: Desk) -> None:
     message = str(info.value)
     assert "Ada Agent" in message and "accept" in message and "status" in message
     assert info.value.current == 2
-    assert desk.case(number)[0].status == "accepted"
+    assert case_rows(desk, number)[0].status == "accepted"
 
 
 def test_reject_needs_reason_and_reopen_counts_repeat(desk: Desk) -> None:
@@ -169,11 +170,11 @@ def test_reject_needs_reason_and_reopen_counts_repeat(desk: Desk) -> None:
     with pytest.raises(TransitionError, match="reason"):
         flow.do("agent", "reject", reason="  ")
     flow.do("agent", "reject", reason="非本公司产品")
-    assert not desk.case(number)[0].is_open
+    assert not case_rows(desk, number)[0].is_open
     with pytest.raises(PermissionDenied):
         flow.do("agent", "reopen", reason="客户补充证据")
     flow.do("supervisor", "reopen", reason="客户补充证据")
-    c, milestones, _ = desk.case(number)
+    c, milestones, _ = case_rows(desk, number)
     assert c.status == "accepted" and c.reopen_count == 1 and "repeat" in c.flags
     assert c.is_open and c.next_due_at is not None
     assert {m.kind for m in milestones if m.is_open} == {"dispatch", "contact", "resolve"}
@@ -190,7 +191,7 @@ def test_transfer_needs_reason_and_refuses_ping_pong(desk: Desk, staffed: dict[s
     with pytest.raises(TransitionError, match="ping-pong"):
         flow.do("logmanager", "transfer", department_id=staffed["dept:QA"], reason="不是我们")
     flow.do("supervisor", "transfer", department_id=staffed["dept:QA"], reason="裁定: 品质")
-    c = desk.case(number)[0]
+    c = case_rows(desk, number)[0]
     assert c.primary_dept_id == staffed["dept:QA"] and c.first_owner_id == staffed["agent"]
 
 
@@ -253,7 +254,7 @@ def test_compensation_authority_and_separation_of_duties(
     with pytest.raises(PermissionDenied):
         flow.do("supervisor", "approve_compensation")  # no approving role at all
     flow.do("executive", "approve_compensation")
-    c = desk.case(flow.number)[0]
+    c = case_rows(desk, flow.number)[0]
     assert c.compensation_amount == Decimal("3000.00")
     assert c.compensation_approved_by_id == staffed["executive"]
     assert c.plan_proposed_by_id == staffed["handler"]
@@ -297,16 +298,16 @@ def test_pending_customer_pauses_by_exactly_the_paused_working_time(
     flow.do("agent", "accept")
     flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
     flow.do("handler", "start_investigation")
-    before = {m.kind: m.due_at for m in desk.case(flow.number)[1] if m.is_open}
+    before = {m.kind: m.due_at for m in case_rows(desk, flow.number)[1] if m.is_open}
     flow.do("handler", "pend_customer", reason="等待客户提供照片")
-    paused = desk.case(flow.number)
+    paused = case_rows(desk, flow.number)
     assert paused[0].status == "pending_customer"
     assert all(m.paused_at is not None for m in paused[1] if m.is_open)
     # Monday 10:00 → Tuesday 11:00 Shanghai: 8.5 office hours (7.5 Monday... from 10:00 is
     # 2 h + 4.5 h = 6.5 h, plus Tuesday 09:00–11:00 = 2 h) = 8.5 h of working time paused.
     clock.advance(timedelta(hours=25))
     flow.do("handler", "customer_answered")
-    c, milestones, events = desk.case(flow.number)
+    c, milestones, events = case_rows(desk, flow.number)
     assert c.status == "investigating"
     assert json.loads(events[-1].payload)["paused_working_seconds"] == 8.5 * 3600
     resolve = next(m for m in milestones if m.kind == "resolve")
@@ -367,7 +368,7 @@ def test_what_the_form_leaves_open_takes_the_rules_judgement(desk: Desk) -> None
     """A tool (or a script) that does not classify gets what the intake form would fill in:
     a legal threat is never saved as a general complaint."""
     number = desk.intake(who(desk, "agent"), form(description=THREAT)).number
-    c, _, events = desk.case(number)
+    c, _, events = case_rows(desk, number)
     assert c.severity == "A"
     assert {"legal", "media", "regulator"} <= set(c.flags.split())
     assert [e.kind for e in events] == ["intake"]  # nothing overridden
@@ -391,7 +392,7 @@ def test_going_below_the_rules_needs_a_reason_and_is_recorded(desk: Desk) -> Non
 
     lowered.override_reason = "  the customer withdrew the threat on the call "
     number = desk.intake(agent, lowered).number
-    c, _, events = desk.case(number)
+    c, _, events = case_rows(desk, number)
     assert c.severity == "C"
     assert [e.kind for e in events] == ["intake", "triage_override"]
     recorded = json.loads(events[1].payload)["overrides"]
@@ -407,7 +408,7 @@ def test_going_above_the_rules_needs_no_reason_but_is_recorded(desk: Desk) -> No
     number = desk.intake(
         who(desk, "agent"), form(demand="更换新机", severity=Severity.A, category=None)
     ).number
-    _, _, events = desk.case(number)
+    _, _, events = case_rows(desk, number)
     assert [e.kind for e in events] == ["intake", "triage_override"]
     assert json.loads(events[1].payload)["overrides"]["severity"] == {
         "suggested": "C",

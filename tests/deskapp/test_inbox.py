@@ -14,6 +14,7 @@ from deskapp.cases import CASE_STEP, DISPATCH_NOTICE, Desk, InboxItem, IntakeFor
 from deskapp.errors import ConflictError, NotFound, PermissionDenied, TransitionError
 from store.engine import read_session, write_session
 from store.models import Department, Notification, Staff
+from tests.conftest import case_rows
 
 
 @pytest.fixture
@@ -72,7 +73,7 @@ def test_dispatch_sends_the_notice_to_the_liaison(desk: Desk, staffed: dict[str,
         level=0,
         read_at=None,
     )
-    assert item.at == desk.case(number)[2][-1].at
+    assert item.at == case_rows(desk, number)[2][-1].at
 
 
 def test_the_first_owner_hears_of_every_step_by_someone_else(
@@ -159,7 +160,7 @@ def test_notifications_live_and_die_with_the_step(
     monkeypatch.setattr(Desk, "_notify", notify_then_fail)
     with pytest.raises(RuntimeError):
         act(desk, "supervisor", number, "dispatch", department_id=staffed["dept:QA"])
-    assert notes(desk) == [] and desk.case(number)[0].status == "accepted"
+    assert notes(desk) == [] and case_rows(desk, number)[0].status == "accepted"
     monkeypatch.undo()
     act(desk, "supervisor", number, "dispatch", department_id=staffed["dept:QA"])
     assert len(notes(desk)) == 2

@@ -14,6 +14,7 @@ from deskapp.cases import Contact, Desk, IntakeForm
 from deskapp.errors import ConflictError, InvalidInput
 from store.engine import read_session
 from store.models import Note, Notification
+from tests.conftest import case_rows
 
 
 @pytest.fixture
@@ -47,7 +48,7 @@ def test_a_note_is_a_row_an_event_and_a_new_version(desk: Desk, number: str) -> 
         handler, number, "密封圈批次可疑", customer_facing=False, expected_version=saved.version
     )
     assert (saved.version, internal.version) == (4, 5)
-    c, _, events = desk.case(number)
+    c, _, events = case_rows(desk, number)
     assert c.version == 5 and c.updated_by_id == handler.staff_id
     with read_session(desk.engine) as s:
         rows = s.exec(select(Note).order_by(col(Note.id))).all()
@@ -97,7 +98,7 @@ def test_a_note_must_say_something_within_the_limit(desk: Desk, number: str) -> 
     assert info.value.problems == {"note": "required"}
     with pytest.raises(InvalidInput, match="at most 5000"):
         desk.add_note(agent, number, "长" * 5001, customer_facing=False, expected_version=None)
-    assert desk.case(number)[0].version == 3
+    assert case_rows(desk, number)[0].version == 3
 
 
 def test_notes_tell_nobody(desk: Desk, number: str) -> None:
@@ -117,7 +118,7 @@ def test_reveal_hands_out_the_contact_and_records_who_saw_it(desk: Desk, number:
     assert contact == Contact("王小明", "13800138000")
     name, phone = contact
     assert (name, phone) == ("王小明", "13800138000")
-    c, _, events = desk.case(number)
+    c, _, events = case_rows(desk, number)
     assert c.version == 3  # seeing is not changing: nobody's open edit is refused for it
     reveal = events[-1]
     assert (reveal.kind, reveal.actor_id, reveal.complaint_id) == (

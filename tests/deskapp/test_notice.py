@@ -18,6 +18,7 @@ from deskapp.display import visible
 from deskapp.domain import Category, RiskFlag, Severity
 from deskapp.errors import NotFound
 from deskapp.notice import cell, notice_catalog, quote, render_notice
+from tests.conftest import case_rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 
@@ -118,7 +119,7 @@ def test_notice_carries_the_case_facts_in_chinese(desk: Desk, number: str) -> No
 
 
 def test_notice_lists_every_open_milestone_due_in_the_desk_zone(desk: Desk, number: str) -> None:
-    _, milestones, _ = desk.case(number)
+    _, milestones, _ = case_rows(desk, number)
     open_ones = sorted((m for m in milestones if m.is_open), key=lambda m: m.due_at)
     assert {m.kind for m in open_ones} == {"contact", "resolve"}
     text = render_notice(desk, number, "en")

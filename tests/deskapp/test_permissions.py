@@ -24,7 +24,7 @@ from sqlalchemy import text
 from sqlalchemy.engine import Engine
 from sqlmodel import select
 
-from deskapp import permissions, workflow
+from deskapp import permissions, permissions_doc, workflow
 from deskapp.cases import Actor, Desk, IntakeForm, case_facts
 from deskapp.cli import main
 from deskapp.domain import Role, Status
@@ -32,6 +32,7 @@ from deskapp.errors import DeskError, InvalidInput, PermissionDenied, Transition
 from deskapp.permissions import DESK_WIDE, PERMISSIONS, Scope
 from store.engine import read_session, write_session
 from store.models import Complaint, Staff
+from tests.conftest import case_rows
 
 REPO = Path(__file__).parents[2]
 
@@ -107,7 +108,7 @@ class Bench:
         )
         self.number, self.case_id = result.number, result.complaint_id
         #: The milestones intake started; those a test step starts are removed again.
-        self.last_milestone = max(m.id or 0 for m in self.desk.case(self.number)[1])
+        self.last_milestone = max(m.id or 0 for m in case_rows(self.desk, self.number)[1])
 
     def put(self, status: Status) -> None:
         with self.engine.begin() as conn:
@@ -290,7 +291,7 @@ def test_refusals_write_nothing(bench: Bench) -> None:
     bench.put(Status.INVESTIGATING)
     with read_session(bench.engine) as s:
         before = s.exec(select(Complaint).where(Complaint.id == bench.case_id)).one().version
-        events = len(bench.desk.case(bench.number)[2])
+        events = len(case_rows(bench.desk, bench.number)[2])
     for login, call in (
         ("agent2", lambda a: bench.desk.reveal_contact(a, bench.number)),
         (
@@ -303,7 +304,7 @@ def test_refusals_write_nothing(bench: Bench) -> None:
     ):
         with pytest.raises(PermissionDenied):
             call(bench.desk.actor(login))
-    c, _, after = bench.desk.case(bench.number)
+    c, _, after = case_rows(bench.desk, bench.number)
     assert c.version == before and len(after) == events
 
 
@@ -360,7 +361,7 @@ def test_permissions_doc_is_generated_from_the_matrix(tmp_path: Path) -> None:
     committed = REPO / "docs" / "permissions.md"
     result = runner.invoke(main, ["permissions", "--check", "--output", str(committed)])
     assert result.exit_code == 0, "run `deskapp permissions` and commit docs/permissions.md"
-    assert committed.read_text(encoding="utf-8") == workflow.permissions_markdown()
+    assert committed.read_text(encoding="utf-8") == permissions_doc.render()
 
     stale = tmp_path / "permissions.md"
     stale.write_text("# Permissions\n\nold\n", encoding="utf-8")
@@ -368,11 +369,11 @@ def test_permissions_doc_is_generated_from_the_matrix(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "out of date" in result.output
     result = runner.invoke(main, ["permissions", "--output", str(stale)])
     assert result.exit_code == 0
-    assert stale.read_text(encoding="utf-8") == workflow.permissions_markdown()
+    assert stale.read_text(encoding="utf-8") == permissions_doc.render()
 
 
 def test_doc_shows_each_cell() -> None:
-    doc = workflow.permissions_markdown()
+    doc = permissions_doc.render()
     row = next(line for line in doc.splitlines() if line.startswith("| `transfer` |"))
     cells = [c.strip() for c in row.strip("|").split("|")]
     roles = [r.value for r in Role]

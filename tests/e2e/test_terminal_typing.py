@@ -16,6 +16,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from deskapp.cases import Desk, IntakeForm
+from tests.conftest import case_rows
 from tests.e2e.conftest import Terminal
 
 pytestmark = [
@@ -83,7 +84,7 @@ def test_every_intake_field_typed_at_10_ms_a_key_is_stored_exactly(
     shown = t.wait_for("Registered as TS-20261123-0001")
     assert "Traceback" not in shown
     desk = Desk(sqlite_engine)
-    c = desk.case("TS-20261123-0001")[0]
+    c = case_rows(desk, "TS-20261123-0001")[0]
     customer = desk.lookup_customer(desk.actor("agent"), "13912345678")
     assert customer is not None
     assert (customer.name, customer.email) == ("Wang Fang", "wang.fang@example.com")
@@ -123,7 +124,7 @@ def test_escape_sequences_in_a_complaint_cannot_drive_the_terminal(
     shown = t.wait_for(f"Case {number}")
     assert "␛[2J" in shown and "leak" in shown
     assert _pane_title(t) == title_before != "pwned"
-    assert desk.case(number)[0].subject == hostile  # stored exactly as it came
+    assert case_rows(desk, number)[0].subject == hostile  # stored exactly as it came
 
 
 def _pane_title(t: Terminal) -> str:

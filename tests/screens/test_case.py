@@ -20,6 +20,7 @@ from deskapp.cases import Desk, IntakeForm
 from deskapp.domain import RiskFlag, Severity
 from screens.case import CaseScreen
 from screens.dialogs.case_action import CaseActionDialog
+from tests.conftest import case_rows
 from tests.screens.conftest import MakeApp, plain, settle, sign_in
 from tests.screens.test_intake import open_intake, type_call
 
@@ -91,11 +92,11 @@ def error_of(dialog: CaseActionDialog) -> str:
 
 
 def status(desk: Desk, number: str) -> str:
-    return desk.case(number)[0].status
+    return case_rows(desk, number)[0].status
 
 
 def kinds(desk: Desk, number: str) -> list[str]:
-    return [e.kind for e in desk.case(number)[2]]
+    return [e.kind for e in case_rows(desk, number)[2]]
 
 
 async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Desk) -> None:
@@ -137,7 +138,7 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
         assert "Primary department: Quality" in head
         script = "".join(plain(s) for s in screen.query_one("#case-script").query(Static))
         assert "passed to Quality" in script
-    c, milestones, _ = desk.case(number)
+    c, milestones, _ = case_rows(desk, number)
     met = {m.kind: m.met_at for m in milestones if m.met_at}
     assert set(met) == {"acknowledge", "dispatch"}
     # The handler investigates, phones the customer and proposes a plan with compensation.
@@ -185,7 +186,7 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
         assert isinstance(screen, CaseScreen)
         timeline = plain(screen.query_one("#case-timeline", Static))
         assert "Revisit" in timeline and "satisfaction: — → 5" in timeline
-    c, milestones, _ = desk.case(number)
+    c, milestones, _ = case_rows(desk, number)
     assert c.status == "closed" and not c.is_open and c.satisfaction == 5
     assert c.compensation_amount == Decimal("3000.00")
     assert kinds(desk, number)[1:] == [
@@ -229,7 +230,7 @@ async def test_reject_needs_a_reason_and_only_a_supervisor_reopens(
         assert "reopen" not in offered(app)
     async with on_case(make_app, "supervisor", number) as (pilot, _app):
         assert await act(pilot, "O", {"reason": "客户补充了购买凭证"}) is None
-    c = desk.case(number)[0]
+    c = case_rows(desk, number)[0]
     assert c.status == "accepted" and c.reopen_count == 1 and "repeat" in c.flags.split()
 
 
@@ -266,7 +267,7 @@ async def test_pending_customer_pauses_the_clock_by_the_paused_working_time(
     for action, params in (("accept", {}), ("dispatch", {"department_id": qa})):
         desk.act(sup, number, action, expected_version=None, **params)
     desk.act(desk.actor("handler"), number, "start_investigation", expected_version=None)
-    before = {m.kind: m.due_at for m in desk.case(number)[1] if m.is_open}
+    before = {m.kind: m.due_at for m in case_rows(desk, number)[1] if m.is_open}
     async with on_case(make_app, "handler", number) as (pilot, app):
         assert await act(pilot, "p", {"reason": "等客户提供照片"}) is None
         assert status(desk, number) == "pending_customer"
@@ -274,7 +275,7 @@ async def test_pending_customer_pauses_the_clock_by_the_paused_working_time(
     clock.advance(timedelta(minutes=90))  # Monday 10:00 → 11:30: 90 working minutes
     async with on_case(make_app, "handler", number) as (pilot, _app):
         assert await act(pilot, "u") is None
-    after = {m.kind: m.due_at for m in desk.case(number)[1] if m.is_open}
+    after = {m.kind: m.due_at for m in case_rows(desk, number)[1] if m.is_open}
     assert after["resolve"] - before["resolve"] == timedelta(minutes=90)
 
 
@@ -307,7 +308,7 @@ async def test_root_cause_plan_kinds_notes_and_reveal(make_app: MakeApp, desk: D
         assert "Apology, Replacement, Compensation — 上门换新" in shown
         notes = plain(screen.query_one("#case-notes", Static))
         assert "Hal Handler" in notes and "internal" in notes and "客户下午在家" in notes
-    c = desk.case(number)[0]
+    c = case_rows(desk, number)[0]
     assert (c.root_cause_category, c.root_cause) == ("supplier", "密封圈破损\n来料未全检")
     assert c.remedy_types == "apology replacement compensation"
     # The supervisor sees the customer masked; revealing is a key, and it is recorded.
@@ -339,7 +340,7 @@ async def test_who_else_is_on_the_case(make_app: MakeApp, desk: Desk) -> None:
     from deskapp import presence
 
     number = register(desk)
-    case_id = desk.case(number)[0].id
+    case_id = case_rows(desk, number)[0].id
     assert case_id is not None
     handler = desk.actor("handler")
     presence.stamp(desk.engine, case_id, handler.staff_id, clock.now())
@@ -407,11 +408,11 @@ async def test_transfer_ping_pong_legal_return_and_proposer_cannot_approve(
         dialog = await act(pilot, "t", fill)
         assert dialog is not None and "only a supervisor may send it back" in error_of(dialog)
         assert dialog.query_one("#action-reason", TextArea).text == "不是运输问题"
-    assert desk.case(number)[0].primary_dept_id == depts["LOG"]
+    assert case_rows(desk, number)[0].primary_dept_id == depts["LOG"]
     async with on_case(make_app, "supervisor", number) as (pilot, _app):
         fill = {"department_id": depts["QA"], "reason": "已核实为质量问题"}
         assert await act(pilot, "t", fill) is None
-    assert desk.case(number)[0].primary_dept_id == depts["QA"]
+    assert case_rows(desk, number)[0].primary_dept_id == depts["QA"]
     # The manager investigates and proposes; legal returns the plan with comments.
     async with on_case(make_app, "manager", number) as (pilot, _app):
         assert await act(pilot, "i") is None

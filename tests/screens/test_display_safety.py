@@ -43,7 +43,7 @@ from screens.inbox import InboxScreen
 from screens.intake import IntakeScreen
 from screens.queue import QueueScreen
 from store.engine import make_engine
-from tests.conftest import seed_staff
+from tests.conftest import case_rows, seed_staff
 from tests.screens.conftest import flush, settle, sign_in
 
 HOSTILE = [
@@ -160,7 +160,7 @@ def register(desk: Desk, text: str) -> str:
         order_ref="SO-1",
     )
     number = desk.intake(agent, form).number
-    c = desk.case(number)[0]
+    c = case_rows(desk, number)[0]
     for field in ("subject", "description", "demand", "place", "evidence"):
         assert getattr(c, field) == text, field  # stored exactly as typed
     desk.add_note(agent, number, text, customer_facing=True, expected_version=None)

@@ -18,7 +18,7 @@ from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.intake import IntakeScreen
 from store.engine import make_engine
-from tests.conftest import seed_staff
+from tests.conftest import case_rows, seed_staff
 from tests.screens.conftest import MakeApp, flush, plain, settle, sign_in
 from widgets.customer_card import CustomerCard
 from widgets.form_field import FormField
@@ -101,7 +101,7 @@ async def test_valid_intake_reads_back_and_registers(make_app: MakeApp, desk: De
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
         assert not screen.has_unsubmitted_work()
-    c, milestones, events = desk.case("TS-20261123-0001")
+    c, milestones, events = case_rows(desk, "TS-20261123-0001")
     assert c.subject == "洗衣机漏水" and c.demand == "换新机"
     assert next(m for m in milestones if m.kind == "acknowledge").met_at is not None
     assert json.loads(events[0].payload)["acknowledged"] is True
@@ -208,7 +208,7 @@ async def test_suggestions_fill_the_form_live_and_going_below_needs_a_reason(
         assert "B serious (suggested A urgent)" in shown and "customer calmed down" in shown
         await pilot.press("ctrl+s")
         await settle(pilot)
-    c, _, events = desk.case("TS-20261123-0001")
+    c, _, events = case_rows(desk, "TS-20261123-0001")
     assert c.severity == "B" and "legal" in c.flags.split()
     assert [e.kind for e in events] == ["intake", "triage_override"]
     overrides = json.loads(events[1].payload)["overrides"]
@@ -345,7 +345,7 @@ async def test_customer_text_is_shown_literally_everywhere(make_app: MakeApp, de
         facts = text_of(app.screen.query_one("#case-facts", Static))
         assert "[bold red]boom[/]" in facts and "[@click=app.quit]" in facts
         assert app.is_running
-    assert desk.case("TS-20261123-0001")[0].subject == HOSTILE
+    assert case_rows(desk, "TS-20261123-0001")[0].subject == HOSTILE
 
 
 def test_app_class_is_the_one_run(make_app: MakeApp) -> None:

@@ -19,6 +19,7 @@ from screens.case import CaseScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.intake import IntakeScreen
 from screens.queue import QueueScreen
+from tests.conftest import case_rows
 from tests.screens.conftest import MakeApp, settle, sign_in, wait_until
 
 SIZE = (120, 40)
@@ -117,7 +118,7 @@ async def test_every_intake_field_and_the_submit_in_one_burst(
         await sign_in(pilot)
         await burst(app, keys)
         await wait_until(pilot, lambda: isinstance(app.screen, RegisteredScreen))
-    c, _milestones, _events = desk.case("TS-20261123-0001")
+    c, _milestones, _events = case_rows(desk, "TS-20261123-0001")
     customer = desk.lookup_customer(desk.actor("agent"), "13912345678")
     assert customer is not None and customer.name == "Lily Chen"
     assert customer.email == "lily@example.com"

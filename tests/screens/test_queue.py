@@ -19,6 +19,7 @@ from screens.case import CaseScreen
 from screens.queue import QueueScreen
 from store.engine import write_session
 from store.models import Complaint
+from tests.conftest import case_rows
 from tests.screens.conftest import MakeApp, plain, settle, sign_in
 from widgets.queue_list import COLUMNS, QueueList
 
@@ -181,7 +182,7 @@ async def test_a_tick_repaints_only_changed_countdown_cells_even_when_scrolled(
 
 
 def _id(desk: Desk, number: str) -> int:
-    complaint, _, _ = desk.case(number)
+    complaint, _, _ = case_rows(desk, number)
     assert complaint.id is not None
     return complaint.id
 
