@@ -32,6 +32,7 @@ from deskapp.domain import (
 )
 from deskapp.errors import NotFound
 from deskapp.i18n import default_catalog, enum_label
+from deskapp.records import CaseRecord, CustomerRecord, MilestoneRecord
 from store.engine import read_session
 from store.models import (
     Attachment,
@@ -84,9 +85,9 @@ class NoteEntry:
 
 @dataclass(frozen=True)
 class CaseDetail:
-    complaint: Complaint
-    customer: Customer
-    milestones: tuple[Milestone, ...]
+    complaint: CaseRecord
+    customer: CustomerRecord
+    milestones: tuple[MilestoneRecord, ...]
     timeline: tuple[TimelineEntry, ...]
     notes: tuple[NoteEntry, ...]
     evidence: tuple[str, ...]
@@ -123,12 +124,14 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
         customer = s.get(Customer, c.customer_id)
         assert customer is not None
         milestones = tuple(
-            s.exec(
+            MilestoneRecord.of(m)
+            for m in s.exec(
                 select(Milestone)
                 .where(Milestone.complaint_id == c.id)
                 .order_by(col(Milestone.started_at), col(Milestone.id))
             ).all()
         )
+        case, person = CaseRecord.of(c), CustomerRecord.of(customer)
         events = s.exec(
             select(CaseEvent).where(CaseEvent.complaint_id == c.id).order_by(col(CaseEvent.id))
         ).all()
@@ -148,15 +151,17 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
         }
     staff = {k: v for k, v in names.items() if k is not None}
     return CaseDetail(
-        complaint=c,
-        customer=customer,
+        complaint=case,
+        customer=person,
         milestones=milestones,
         timeline=tuple(_entry(e, staff, departments, lang) for e in events),
         notes=tuple(
             NoteEntry(n.at, staff.get(n.author_id, ""), n.body, n.customer_facing) for n in notes
         ),
         evidence=tuple(
-            filter(None, [*c.evidence.splitlines(), *(f"{a.reference} {a.note}" for a in evidence)])
+            filter(
+                None, [*case.evidence.splitlines(), *(f"{a.reference} {a.note}" for a in evidence)]
+            )
         ),
         names=staff,
         departments=departments,

@@ -99,6 +99,17 @@ class Window:
 EMPTY = Window(0, (), 0)
 
 
+__all__ = [
+    "QueueFilter",
+    "QueueReader",
+    "QueueRow",
+    "View",
+    "Window",
+    "base_filter",
+    "views_for",
+]
+
+
 class QueueReader:
     """The database side of one queue view; call from one worker thread at a time."""
 
@@ -214,6 +225,12 @@ class QueueReader:
             rows = q.page_after(s, self.filter, after, len(window.rows), now=now)
             start = q.count_before(s, self.filter, key_of(rows[0]), now=now) if rows else 0
         return Window(start, tuple(rows), total)
+
+    def tally(self, now: datetime) -> dict[int | None, tuple[int, int]]:
+        """At-risk and breached counts per primary department for this view (the breach
+        board's line): department id (None: not dispatched) → (at risk, breached)."""
+        with read_session(self.engine) as s:
+            return q.tally_by_department(s, self.filter, now=now)
 
 
 def _trim(window: Window, lo: int, hi: int, keep: int) -> Window:

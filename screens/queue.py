@@ -32,15 +32,15 @@ from deskapp.errors import describe
 from deskapp.i18n import enum_label
 from deskapp.live_queue import (
     EMPTY,
+    QueueFilter,
     QueueReader,
+    QueueRow,
     Window,
     base_filter,
     views_for,
 )
 from deskapp.masking import contact_for
 from screens.base import DeskScreen
-from store.engine import read_session
-from store.queue import QueueFilter, QueueRow, tally_by_department
 from widgets.prose import safe_line
 from widgets.queue_list import COLUMNS, Look, QueueList, header_line
 from widgets.safe_input import SafeInput
@@ -378,9 +378,7 @@ class QueueScreen(DeskScreen):
                     window = reader.count(window, now)
                     self.app.call_from_thread(self._show_window, window, "")
                 if reader is not None and self.show_tally and window is not before:
-                    with read_session(desk.engine) as s:
-                        tally = tally_by_department(s, reader.filter, now=now)
-                    self.app.call_from_thread(self._show_tally, tally)
+                    self.app.call_from_thread(self._show_tally, reader.tally(now))
                 if self._requests.empty():
                     self.idle.set()
             except Exception as exc:  # locked, gone, timed out: keep the last rows, say so

@@ -30,8 +30,7 @@ from textual.strip import Strip
 from deskapp import clock
 from deskapp.countdown import Tone
 from deskapp.display import one_line
-from deskapp.live_queue import EMPTY, Window
-from store.queue import QueueRow
+from deskapp.live_queue import EMPTY, QueueRow, Window
 
 #: Column keys with their width in cells (0: takes the rest), in display order. Narrow
 #: terminals drop the columns at the end of DROP_ORDER first.

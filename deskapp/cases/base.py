@@ -11,11 +11,12 @@ from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
 from deskapp.domain import CaseFacts, Status, parse_flags
 from deskapp.errors import NotFound
+from deskapp.records import CaseRecord
 from store.engine import read_session
 from store.models import Complaint, Department, Staff
 
 
-def case_facts(c: Complaint) -> CaseFacts:
+def case_facts(c: Complaint | CaseRecord) -> CaseFacts:
     return CaseFacts(
         status=Status(c.status),
         flags=parse_flags(c.flags),

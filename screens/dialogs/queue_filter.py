@@ -16,7 +16,7 @@ from textual.widgets.selection_list import Selection
 from deskapp.context import DeskContext
 from deskapp.domain import Channel, MilestoneKind, RiskFlag, Severity
 from deskapp.i18n import enum_label
-from store.queue import QueueFilter
+from deskapp.live_queue import QueueFilter
 
 STATES = ("breached", "at_risk", "on_track", "paused")
 
