@@ -52,8 +52,10 @@ def notes(desk: Desk) -> list[tuple[str, str, str]]:
             .join(Staff, col(Staff.id) == col(Notification.recipient_id))
             .order_by(col(Notification.id))
         ).all()
-        kinds = dict(s.connection().execute(text("SELECT id, kind FROM case_event")).all())
-    return [(login, kind, kinds.get(ev, "")) for login, kind, ev in rows]
+        kinds: dict[int, str] = dict(
+            s.connection().execute(text("SELECT id, kind FROM case_event")).tuples().all()
+        )
+    return [(login, kind, kinds.get(ev or 0, "")) for login, kind, ev in rows]
 
 
 def test_dispatch_sends_the_notice_to_the_liaison(desk: Desk, staffed: dict[str, int]) -> None:

@@ -57,6 +57,10 @@ class Row:
     met_at: datetime | None = None
     cancelled: bool = False
 
+    @property
+    def is_open(self) -> bool:
+        return self.met_at is None and not self.cancelled
+
 
 @pytest.fixture(scope="module")
 def policy() -> SlaPolicy:

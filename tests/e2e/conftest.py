@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
 
 from tests.conftest import seed_staff
 
@@ -101,8 +102,8 @@ def desk_pid(home: Path, timeout: float = 20) -> int:
 
 @pytest.fixture
 def desk_terminal(
-    sqlite_url: str, sqlite_engine, tmp_path: Path
-) -> Iterator[Callable[[], Terminal]]:  # type: ignore[no-untyped-def]
+    sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
+) -> Iterator[Callable[[], Terminal]]:
     seed_staff(sqlite_engine)
     home = tmp_path / "home"
     env = {

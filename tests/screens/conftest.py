@@ -99,6 +99,6 @@ def plain(widget: Static) -> str:
         return content.plain
     console = Console(width=400, file=io.StringIO(), color_system=None, legacy_windows=False)
     console.print(content)
-    out = console.file.getvalue()
+    out = console.file.getvalue()  # type: ignore[attr-defined]
     assert isinstance(out, str)
     return out

@@ -82,6 +82,7 @@ async def act(
     await pilot.press("ctrl+s")
     await settle(pilot)
     if app.screen is dialog:
+        assert isinstance(dialog, CaseActionDialog)
         return dialog
     await settle(pilot)
     return None
@@ -248,7 +249,7 @@ async def test_a_conflicting_save_is_refused_and_the_text_kept(
         desk.act(desk.actor("supervisor"), number, "accept", expected_version=None)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is dialog
+        assert app.screen is dialog and isinstance(dialog, CaseActionDialog)
         assert "Sue Supervisor (Accept)" in error_of(dialog)
         assert dialog.query_one("#action-reason", TextArea).text == "重复投诉"
         # Re-applied on purpose to the new version, the rejection goes through.

@@ -29,7 +29,7 @@ from rich.console import Console
 from sqlalchemy.engine import Engine
 from textual.app import App
 from textual.command import CommandPalette
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static, TextArea
 
 from deskapp.app import DeskApp
 from deskapp.cases import Desk, IntakeForm
@@ -86,7 +86,7 @@ def screenshot_text(app: App[None]) -> str:
 def rendered(renderable: object) -> str:
     console = Console(width=160, file=io.StringIO(), color_system=None, legacy_windows=False)
     console.print(renderable)
-    out = console.file.getvalue()
+    out = console.file.getvalue()  # type: ignore[attr-defined]
     assert isinstance(out, str)
     return out
 
@@ -137,7 +137,7 @@ async def walk_every_screen(app: DeskApp, desk: Desk, number: str, text: str) ->
         for name in ("name", "subject"):
             intake.query_one(f"#{name}", Input).value = text
         for name in ("description", "demand"):
-            intake.query_one(f"#{name}").load_text(text)  # type: ignore[attr-defined]
+            intake.query_one(f"#{name}", TextArea).load_text(text)
         await flush(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)

@@ -118,7 +118,8 @@ async def test_a_failed_save_in_the_action_dialog_keeps_it_open_and_not_saving(
         dialog.query_one("#action-note", TextArea).text = "called back"
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is dialog and not dialog.saving
+        assert app.screen is dialog and isinstance(dialog, CaseActionDialog)
+        assert not dialog.saving
         assert "Something went wrong: RuntimeError" in plain(
             dialog.query_one("#action-error", Static)
         )
@@ -145,7 +146,7 @@ async def test_a_failed_registration_keeps_the_form_and_says_why(
         await settle(pilot)
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is screen
+        assert app.screen is screen and isinstance(screen, IntakeScreen)
         said = plain(screen.query_one("#intake-status", Static))
         assert said == "Something went wrong: [bold]locked[/]"
         assert screen.has_unsubmitted_work()

@@ -20,7 +20,7 @@ from screens.queue import QueueScreen
 from store.engine import write_session
 from store.models import Complaint
 from tests.conftest import case_rows
-from tests.screens.conftest import MakeApp, plain, settle, sign_in
+from tests.screens.conftest import MakeApp, plain, settle, sign_in, wait_until
 from widgets.queue_list import COLUMNS, QueueList
 
 SIZE = (120, 40)
@@ -123,9 +123,7 @@ async def test_paging_keys_and_selection_stays_on_its_case(make_app: MakeApp, de
         more = register(desk, 2, login="agent")
         for number in more:
             due_in(desk.engine, number, -5)
-        await pilot.pause(1.6)
-        await settle(pilot)
-        assert queue.window.total == 32
+        await wait_until(pilot, lambda: queue.window.total == 32)  # the feed, polled each second
         assert queue.selected is not None and queue.selected.number == chosen
         assert queue.cursor == 6 and queue.cursor - int(queue.scroll_y) == line
         await pilot.press("enter")
@@ -171,7 +169,7 @@ async def test_a_tick_repaints_only_changed_countdown_cells_even_when_scrolled(
         spans = [(r.x, r.width, r.height) for r in sorted(asked, key=lambda r: r.y)]
         assert spans == [(0, 5, 1), (1, 4, 1), (1, 4, 1), (1, 4, 1)], asked
         assert width == 9
-        assert rows == [queue.window.index_of(_id(desk, n[k])) - top for k in range(20, 24)]
+        assert rows == [(queue.window.index_of(_id(desk, n[k])) or 0) - top for k in range(20, 24)]
         asked.clear()
         await pilot.press("j")
         assert sorted(r.y for r in asked) == [
@@ -236,9 +234,9 @@ async def test_masking_per_role_and_views(make_app: MakeApp, desk: Desk) -> None
         assert app.screen.rows.window.total == 0  # nothing at risk yet
         clock.advance(timedelta(minutes=50))  # unacknowledged: the 1 h promise warns at 45
         app.screen.rows.tick(clock.now())
-        await pilot.pause(5.5)  # the board re-reads its states every 5 s
-        await settle(pilot)
-        assert app.screen.rows.window.total == 3
+        board = app.screen
+        # The board re-reads its state-filtered view every 5 s: wait for it, not for 5.5 s.
+        await wait_until(pilot, lambda: board.rows.window.total == 3)
         # Severity A promised acknowledgement in 30 minutes: breached; B and C are at risk.
         tally = plain(app.screen.query_one("#queue-tally", Static))
         assert tally == (

@@ -67,7 +67,7 @@ def test_units_wider_than_the_line_are_folded() -> None:
 def render(renderable: object, width: int) -> list[str]:
     console = Console(width=width, file=io.StringIO(), color_system=None, legacy_windows=False)
     console.print(renderable)
-    out = console.file.getvalue()
+    out = console.file.getvalue()  # type: ignore[attr-defined]
     assert isinstance(out, str)
     return out.splitlines()
 
