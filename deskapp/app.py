@@ -63,6 +63,11 @@ class HoldsDraft(Protocol):
 
 class DeskApp(KeyOrderedApp[None]):
     TITLE = "投诉处理台 Complaint desk"
+    # Toasts as Textual draws them take half an 80-column screen and five lines each: keep
+    # them to the lines they need, at most 40 % of the width.
+    CSS = """
+    Toast { max-width: 40%; padding: 0 1; margin-top: 0; }
+    """
     ENABLE_COMMAND_PALETTE = True
     COMMANDS: ClassVar[set[type[Provider] | Callable[[], type[Provider]]]] = {DeskCommands}
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -151,8 +156,9 @@ class DeskApp(KeyOrderedApp[None]):
     def _poll_alerts(self) -> None:
         from deskapp import clock
 
-        for alert in self._watch.poll(clock.now()):
-            self.call_from_thread(self._alert, alert)
+        alerts = self._watch.poll(clock.now())
+        if alerts:
+            self.call_from_thread(self._alert, alerts)
 
     # -- what goes wrong ------------------------------------------------------------------------
 
@@ -186,12 +192,19 @@ class DeskApp(KeyOrderedApp[None]):
         binding = next(b for b in self.BINDINGS if isinstance(b, Binding) and b.id == "app.quit")
         self.notify(self.ctx.t("app.quit_hint", keys=key_display(self, binding)))
 
-    def _alert(self, alert: Alert) -> None:
-        text = self.ctx.t(f"alert.{alert.kind}", number=alert.number, subject=alert.subject)
-        if alert.kind == "breached":
-            self.notify(text, severity="error", timeout=15, markup=False)
-        else:
-            self.notify(text, severity="warning", timeout=15, markup=False)
+    def _alert(self, alerts: list[Alert]) -> None:
+        """One short toast per kind of alert from a poll, however many cases it names: ten
+        breaches at once must not bury an 80x24 screen under ten toasts."""
+        for kind in ("breached", "at_risk", "assigned"):
+            named = [a for a in alerts if a.kind == kind]
+            if not named:
+                continue
+            first = named[0]
+            text = self.ctx.t(f"alert.{kind}", number=first.number, subject=first.subject)
+            if len(named) > 1:
+                text += self.ctx.t("alert.and_more", count=len(named) - 1)
+            severity: SeverityLevel = "error" if kind == "breached" else "warning"
+            self.notify(text, severity=severity, timeout=15)
         if self.ctx.desk.settings.bell:
             self.bell()
 

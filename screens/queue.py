@@ -13,10 +13,12 @@ import contextlib
 import queue as stdqueue
 import threading
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar, Literal
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
@@ -45,7 +47,7 @@ from widgets.prose import safe_line
 from widgets.queue_list import COLUMNS, Look, QueueList, header_line
 from widgets.safe_input import SafeInput
 
-COLUMN_KEYS = tuple(key for key, _ in COLUMNS)
+COLUMN_KEYS = tuple(key for key, _least, _most in COLUMNS)
 
 #: How often the change feed is read, and how often a time-filtered view is re-read.
 POLL_EVERY = 1.0
@@ -133,9 +135,29 @@ class QueueScreen(DeskScreen):
     def _show_columns(self) -> None:
         width = self.rows.size.width or self.size.width
         titles = {key: self.ctx.t(f"queue.column.{key}") for key in COLUMN_KEYS}
+        self.rows.set_wanted(self._wanted(titles))
         self.query_one("#queue-columns", Static).update(
-            Text(header_line(width, titles), no_wrap=True)
+            Text(header_line(width, titles, self.rows.wanted), no_wrap=True)
         )
+
+    def _wanted(self, titles: dict[str, str]) -> dict[str, int]:
+        """The widest text each column holds in the rows loaded now (their steps, states,
+        departments and people), so the columns share the width by what they hold."""
+        t, lang = self.ctx.t, self.ctx.lang
+        rows = self.rows.window.rows
+
+        def widest(texts: Iterable[str]) -> int:
+            return max((cell_len(x) for x in texts), default=0)
+
+        wanted = {
+            "milestone": widest(t(f"queue.step.{r.next_kind}") for r in rows if r.next_kind),
+            "status": widest({enum_label(Status(r.status), lang) for r in rows}),
+            "department": widest({self._depts.get(r.primary_dept_id or 0, "") for r in rows}),
+            "assignee": widest({self._names.get(r.assignee_id or 0, "") for r in rows}),
+            "customer": widest(self._customer(r) for r in rows),
+            "flags": max((len(r.flags.split()) for r in rows), default=0) * 2,
+        }
+        return {k: max(v, cell_len(titles.get(k, ""))) for k, v in wanted.items()}
 
     # -- what one row says ------------------------------------------------------------------------
 
@@ -153,10 +175,9 @@ class QueueScreen(DeskScreen):
         )
 
     def _describe(self, row: QueueRow, now: datetime) -> Look:
-        t, lang, me = self.ctx.t, self.ctx.lang, self.ctx.me
+        t, lang = self.ctx.t, self.ctx.lang
         cd = self._countdown(row, now)
-        shown = contact_for(me, row, row.customer_name, row.customer_phone)
-        customer = shown.name or shown.phone
+        customer = self._customer(row)
         flags = "".join(
             t(f"queue.flag.{f}") for f in row.flags.split() if f"queue.flag.{f}" in self.ctx.catalog
         )
@@ -175,6 +196,11 @@ class QueueScreen(DeskScreen):
             ("flags", flags),
         )
         return Look(cells, cd.tone, row.severity)
+
+    def _customer(self, row: QueueRow) -> str:
+        """The customer as this person may see them (masked unless they work the case)."""
+        shown = contact_for(self.ctx.me, row, row.customer_name, row.customer_phone)
+        return shown.name or shown.phone
 
     def _detail(self, row: QueueRow | None) -> str:
         if row is None:
@@ -308,6 +334,7 @@ class QueueScreen(DeskScreen):
     def _show_window(self, window: Window, status: str) -> None:
         self._status = status
         self.rows.set_window(window)
+        self._show_columns()  # the columns share the width by what these rows hold
         if window.total == 0:
             self.rows.placeholder = self.ctx.t(self.empty_key)
         self._show_bar()
@@ -354,6 +381,7 @@ class QueueScreen(DeskScreen):
                 if feed is None:
                     self._names = self.ctx.staff_names()
                     self._depts = self.ctx.department_names()
+                    self.app.call_from_thread(self._show_columns)  # widths by the names
                     feed = ChangeFeed(desk.engine)
                     listener = listen(desk.engine, lambda: self._ask(_Request("notify")))
                 requests = self._drain()

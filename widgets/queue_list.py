@@ -13,9 +13,10 @@ row says (masking, names, language) is the `describe` callback's business.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
 from typing import ClassVar
 
 from rich.cells import cell_len, set_cell_size
@@ -32,37 +33,62 @@ from deskapp.countdown import Tone
 from deskapp.display import one_line
 from deskapp.live_queue import EMPTY, QueueRow, Window
 
-#: Column keys with their width in cells (0: takes the rest), in display order. Narrow
-#: terminals drop the columns at the end of DROP_ORDER first.
-COLUMNS: tuple[tuple[str, int], ...] = (
-    ("countdown", 9),
-    ("number", 16),
-    ("severity", 2),
-    ("milestone", 8),
-    ("customer", 11),
-    ("subject", 0),
-    ("department", 10),
-    ("assignee", 8),
-    ("status", 10),
-    ("escalation", 2),
-    ("flags", 6),
+#: Column keys in display order with the fewest and the most cells each may take; the subject
+#: takes what is left. Narrow terminals drop the columns at the start of DROP_ORDER first.
+COLUMNS: tuple[tuple[str, int, int], ...] = (
+    ("countdown", 9, 9),
+    ("number", 16, 16),
+    ("severity", 2, 2),
+    ("milestone", 4, 12),
+    ("customer", 8, 14),
+    ("subject", 12, 0),
+    ("department", 6, 16),
+    ("assignee", 6, 12),
+    ("status", 6, 14),
+    ("escalation", 2, 2),
+    ("flags", 4, 6),
 )
 DROP_ORDER = ("department", "status", "assignee", "flags", "milestone")
 MIN_SUBJECT = 12
 STRIP_CACHE = 512
+_LEAST = {key: least for key, least, _most in COLUMNS}
+_MOST = {key: most for key, _least, most in COLUMNS}
 
 
-def layout(width: int) -> list[tuple[str, int]]:
-    """The columns that fit `width` (one space between columns), the subject taking the rest."""
-    columns = dict(COLUMNS)
-    for name in (None, *DROP_ORDER):
-        if name is not None:
-            columns.pop(name)
-        fixed = sum(w for w in columns.values()) + len(columns) - 1
-        if width - fixed >= MIN_SUBJECT or name == DROP_ORDER[-1]:
+@lru_cache(maxsize=64)
+def _layout(width: int, wanted: tuple[tuple[str, int], ...]) -> tuple[tuple[str, int], ...]:
+    keys = [key for key, _least, _most in COLUMNS]
+    # The subject keeps at least a fifth of the line: drop columns until the others fit at
+    # their narrowest beside it.
+    subject_share = max(MIN_SUBJECT, width // 5)
+    for name in DROP_ORDER:
+        floor = sum(_LEAST[k] for k in keys if k != "subject") + len(keys) - 1 + subject_share
+        if floor <= width:
             break
-    rest = max(1, width - (sum(columns.values()) + len(columns) - 1))
-    return [(key, w or rest) for key, w in COLUMNS if key in columns]
+        keys.remove(name)
+    want = dict(wanted)
+    widths = {k: _LEAST[k] for k in keys if k != "subject"}
+    # What each column would like beyond its least (its widest text, capped), shared out
+    # fairly when the line does not allow all of it: small needs are met in full first, then
+    # what is left is split evenly among the columns that still want more.
+    need = {k: max(0, min(want.get(k, _LEAST[k]), _MOST[k]) - _LEAST[k]) for k in widths}
+    spare = max(0, width - (len(keys) - 1) - sum(widths.values()) - subject_share)
+    waiting = sorted(need, key=lambda k: need[k])
+    while waiting:
+        share = spare // len(waiting)
+        k = waiting.pop(0)
+        given = min(need[k], share if waiting else spare)
+        widths[k] += given
+        spare -= given
+    rest = max(1, width - (len(keys) - 1) - sum(widths.values()))
+    return tuple((k, widths.get(k, rest)) for k in keys)
+
+
+def layout(width: int, wanted: Mapping[str, int] | None = None) -> list[tuple[str, int]]:
+    """The columns that fit `width` (one space between them): each as wide as what it holds
+    needs (`wanted`: the widest text a column will show, in cells), shared out fairly when
+    the line is too short for all of it; the subject takes the rest."""
+    return list(_layout(width, tuple(sorted((wanted or {}).items()))))
 
 
 @dataclass(frozen=True)
@@ -136,8 +162,18 @@ class QueueList(ScrollView, can_focus=True):
         self._strips: OrderedDict[tuple[Look, bool, int], Strip] = OrderedDict()
         self._asked: tuple[int, int] | None = None
         self.placeholder = ""
+        #: The widest text each column will show (cells), for sharing out the width.
+        self.wanted: dict[str, int] = {}
 
     # -- data in ------------------------------------------------------------------------------
+
+    def set_wanted(self, wanted: Mapping[str, int]) -> None:
+        """The widest text each column will show; the columns share the width by it."""
+        if dict(wanted) != self.wanted:
+            self.wanted = dict(wanted)
+            self._strips.clear()
+            self._painted.clear()
+            self.refresh()
 
     def set_window(self, window: Window) -> None:
         """Show a newly read window; the cursor stays on the same case, on the same screen
@@ -164,7 +200,7 @@ class QueueList(ScrollView, can_focus=True):
         self._now = now
         self._looks.clear()
         top = int(self.scroll_y)
-        columns = _spans(self.size.width)
+        columns = _spans(self.size.width, self.wanted)
         changed = 0
         for y in range(self.size.height):
             index = top + y
@@ -239,10 +275,10 @@ class QueueList(ScrollView, can_focus=True):
         severe = self.get_component_rich_style("queue-list--severe", partial=True)
         texts = dict(look.cells)
         segments: list[Segment] = []
-        for n, (key, cells) in enumerate(layout(width)):
+        for n, (key, cells) in enumerate(layout(width, self.wanted)):
             if n:
                 segments.append(Segment(" ", base))
-            text = set_cell_size(one_line(texts.get(key, "")), cells)
+            text = _fit(one_line(texts.get(key, "")), cells)
             style: Style = base
             if key == "countdown":
                 style = base + tone
@@ -336,11 +372,18 @@ class QueueList(ScrollView, can_focus=True):
             self.post_message(self.Opened(row))
 
 
-def _spans(width: int) -> dict[str, tuple[int, int]]:
+def _fit(text: str, cells: int) -> str:
+    """`text` in exactly `cells` cells; cut short with "…" so a cut word is seen as cut."""
+    if cell_len(text) <= cells or cells < 2:
+        return set_cell_size(text, cells)
+    return set_cell_size(set_cell_size(text, cells - 1).rstrip() + "…", cells)
+
+
+def _spans(width: int, wanted: Mapping[str, int]) -> dict[str, tuple[int, int]]:
     """Each shown column's x offset and width at `width`."""
     spans: dict[str, tuple[int, int]] = {}
     x = 0
-    for key, cells in layout(width):
+    for key, cells in layout(width, wanted):
         spans[key] = (x, cells)
         x += cells + 1
     return spans
@@ -361,6 +404,8 @@ def _changed_span(before: str, after: str, x: int, width: int) -> tuple[int, int
     return x + first, last - first + 1
 
 
-def header_line(width: int, titles: dict[str, str]) -> str:
+def header_line(width: int, titles: dict[str, str], wanted: Mapping[str, int]) -> str:
     """The column titles, aligned with the list's columns."""
-    return " ".join(set_cell_size(titles.get(key, ""), cells) for key, cells in layout(width))
+    return " ".join(
+        set_cell_size(titles.get(key, ""), cells) for key, cells in layout(width, wanted)
+    )

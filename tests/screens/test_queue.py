@@ -162,7 +162,7 @@ async def test_a_tick_repaints_only_changed_countdown_cells_even_when_scrolled(
         queue.refresh = spy  # type: ignore[method-assign]
         clock.advance(timedelta(seconds=1))
         assert queue.tick(clock.now()) == 4
-        width = dict(COLUMNS)["countdown"]
+        width = next(most for key, _least, most in COLUMNS if key == "countdown")
         rows = sorted(r.y for r in asked)
         # "50:00" becomes "49:59" and "51:00" "50:59": only the characters that changed, inside
         # the countdown cell.
@@ -270,3 +270,26 @@ async def test_alert_when_my_case_breaches(make_app: MakeApp, desk: Desk) -> Non
             if any("breached" in m for m in messages):
                 break
         assert any("has breached" in m for m in messages), messages  # severity A: 30 min
+
+
+async def test_many_alerts_at_once_make_one_small_toast_per_kind(make_app: MakeApp) -> None:
+    from textual.widgets._toast import Toast
+
+    from deskapp.alerts import Alert
+
+    app = make_app()
+    async with app.run_test(size=(80, 24), notifications=True) as pilot:
+        await sign_in(pilot)
+        alerts = [Alert("breached", n, f"TS-20261123-000{n}", f"subject {n}") for n in range(1, 5)]
+        alerts.append(Alert("at_risk", 9, "TS-20261123-0009", "subject 9"))
+        app._alert(alerts)
+        await settle(pilot)
+        said = [str(n.message) for n in app._notifications]
+        assert said == [
+            "TS-20261123-0001 has breached: subject 1 (and 3 more)",
+            "TS-20261123-0009 is at risk: subject 9",
+        ]
+        toasts = list(app.screen.query(Toast))
+        assert len(toasts) == 2
+        covered = sum(t.region.width * t.region.height for t in toasts)
+        assert covered < 80 * 24 / 6, [t.region for t in toasts]  # not half the screen
