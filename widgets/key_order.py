@@ -64,6 +64,8 @@ class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
 
     async def keys_settled(self) -> None:
         """Wait until every key typed so far has been handed out and has settled (tests)."""
+        for _ in range(3):  # keys from the driver's thread reach the app a turn or two later
+            await asyncio.sleep(0)
         while True:
             read = asyncio.Event()
             self.call_later(read.set)  # behind every key already in the app's queue
