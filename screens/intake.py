@@ -79,6 +79,8 @@ class IntakeScreen(DeskScreen):
     IntakeScreen #intake-form { width: 1fr; padding: 0 1; }
     IntakeScreen #intake-side { width: 46; padding: 0 1 0 0; }
     IntakeScreen.-narrow #intake-side { display: none; }
+    IntakeScreen #intake-promise { height: 1; padding: 0 1; display: none; color: $success; }
+    IntakeScreen.-narrow #intake-promise { display: block; }
     IntakeScreen .intake-section { text-style: bold; color: $accent; margin-top: 1; }
     IntakeScreen Input, IntakeScreen Select { width: 100%; }
     IntakeScreen TextArea { height: 4; }
@@ -158,6 +160,8 @@ class IntakeScreen(DeskScreen):
                 yield CustomerCard(id="customer-card")
                 yield SuggestionPanel(id="suggestions")
                 yield ScriptPanel(t("script.title"), id="script")
+        # Narrow terminals have no room for the side panel: the promise stays on one line.
+        yield Static("", id="intake-promise", markup=False)
         yield Static("", id="intake-status", markup=False)
 
     def _field(self, name: str, control: Widget) -> FormField:
@@ -399,6 +403,12 @@ class IntakeScreen(DeskScreen):
             )
             scripts.append((self.ctx.t(f"script.stage.{stage}"), body))
         self.query_one("#script", ScriptPanel).show(scripts)
+        said = self.ctx.t(
+            "intake.promise_line",
+            promise=values["reply_by"],
+            severity=enum_label(severity, lang),
+        )
+        self.query_one("#intake-promise", Static).update(said)
 
     def action_copy_script(self) -> None:
         text = self.query_one("#script", ScriptPanel).text
