@@ -52,9 +52,10 @@ def notes(desk: Desk) -> list[tuple[str, str, str]]:
             .join(Staff, col(Staff.id) == col(Notification.recipient_id))
             .order_by(col(Notification.id))
         ).all()
-        kinds: dict[int, str] = dict(
-            s.connection().execute(text("SELECT id, kind FROM case_event")).tuples().all()
-        )
+        kinds: dict[int, str] = {
+            int(ident): str(kind)
+            for ident, kind in s.connection().execute(text("SELECT id, kind FROM case_event"))
+        }
     return [(login, kind, kinds.get(ev or 0, "")) for login, kind, ev in rows]
 
 

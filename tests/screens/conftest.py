@@ -14,7 +14,7 @@ from rich.text import Text
 from sqlalchemy.engine import Engine
 from textual.pilot import Pilot
 from textual.widgets import Static
-from textual.worker import WorkerFailed
+from textual.worker import WorkerCancelled, WorkerFailed
 
 from deskapp.app import DeskApp
 from deskapp.cases import Desk
@@ -48,8 +48,9 @@ async def settle(pilot: Pilot[None]) -> None:
     """Let workers finish and the screen catch up (wait, don't sleep). A queue screen's
     database thread is not a worker: wait until it says it is idle."""
     for _ in range(3):
-        # A failed worker is reported by the screen it ran for; the tests read the report.
-        with contextlib.suppress(WorkerFailed):
+        # A failed worker is reported by the screen it ran for; the tests read the report. A
+        # dialog that closes when its save is done cancels its finished worker on the way out.
+        with contextlib.suppress(WorkerFailed, WorkerCancelled):
             await pilot.app.workers.wait_for_complete()
         idle = getattr(pilot.app.screen, "idle", None)
         if idle is not None:
