@@ -64,7 +64,11 @@ def intake_rows(opts: Options) -> list[Row]:
 
     count = 200 if opts.quick else 500
     result = bench_intake(opts.workdir, count=count)
-    raw = f"raw sqlite3 INSERT of one complaint row + COMMIT, same file and pragmas (n={count})"
+    raw = (
+        f"raw sqlite3 writing the same {result.rows} rows in one transaction (customer upsert, "
+        "day sequence, complaint, milestones, hashed events, audit head), interleaved, same "
+        f"file and pragmas (n={count})"
+    )
     return [
         Row(
             f"intake commit latency p50 (Desk.intake, n={count})",
