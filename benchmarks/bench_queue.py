@@ -1,18 +1,39 @@
-"""The desks the queue benchmarks run on, at 1 k, 100 k and 1 M open cases.
+"""The live queue's database side at 1 k, 100 k and 1 M open cases: the reads that grow with the
+desk. A tick reads nothing (its cost, tick to frame, is measured in a terminal by
+`benchmarks.bench_wire`); what grows is read on a change: `count_open` (the queue's length, for
+the scrollbar and the status line), `count_before` (where the window sits after rows above it
+changed) and the breach board's refresh.
 
 The desks are built fast: a small demo desk, then its open complaints copied in SQL until the
 queue holds the wanted number (the queue reads only the complaint and customer tables), so the
-copies keep the demo's mix of states. The queue's tick, the sign-in and the idle terminal are
-measured on them in a pseudo-terminal (`benchmarks.bench_wire`).
+copies keep the demo's mix of states. Each read is timed as the desk makes it (through
+SQLAlchemy, from the call to the answer), and beside it the same SQL statements with the same
+parameters replayed by plain `sqlite3` on the same file: the floor under that read, so the ratio
+is what the desk adds and the value is what the database must do.
 """
 
 from __future__ import annotations
 
+import contextlib
+import sqlite3
+import statistics
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
-from deskapp import demo
-from store.engine import make_engine
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from deskapp import clock, demo
+from deskapp.cases import Desk
+from deskapp.live_queue import QueueReader
+from deskapp.overview import my_counts
+from screens.breach_board import BreachBoardScreen
+from store.engine import BUSY_TIMEOUT_MS, make_engine, read_session
 from store.migrate import upgrade
+from store.queue import QueueFilter, count_before, count_open, key_of, page_at, tally_by_department
 
 
 def build(path: Path, open_cases: int) -> str:
@@ -43,3 +64,144 @@ def build(path: Path, open_cases: int) -> str:
 
 def desk_path(workdir: Path, open_cases: int) -> Path:
     return workdir / f"queue-{open_cases}.db"
+
+
+@dataclass(frozen=True)
+class Timed:
+    """Median milliseconds of one read through the desk, and of its SQL replayed raw."""
+
+    ms: float
+    raw_ms: float
+    statements: int
+
+
+@dataclass(frozen=True)
+class ReadsResult:
+    open_cases: int
+    count_open: Timed
+    count_before: Timed
+    board: Timed
+    #: What the board lists (at risk or breached) on this desk, for the method note.
+    board_rows: int
+
+
+#: One statement as the driver received it: SQL and parameters, or a transaction's end.
+Statement = tuple[str, Any]
+
+
+@contextlib.contextmanager
+def recording(engine: Engine) -> Iterator[list[Statement]]:
+    """Every statement the engine sends to sqlite3 while the block runs, with the commits and
+    rollbacks that end its transactions (they are not cursor statements)."""
+    statements: list[Statement] = []
+
+    def sent(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+        statements.append((sql, params))
+
+    def committed(_c: Any) -> None:
+        statements.append(("COMMIT", ()))
+
+    def rolled_back(_c: Any) -> None:
+        statements.append(("ROLLBACK", ()))
+
+    hooks: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", sent),
+        ("commit", committed),
+        ("rollback", rolled_back),
+    ]
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield statements
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _replay(conn: sqlite3.Connection, statements: list[Statement]) -> float:
+    in_transaction = False
+    started = time.perf_counter()
+    for sql, params in statements:
+        ending = sql in ("COMMIT", "ROLLBACK")
+        if ending and not in_transaction:
+            continue  # SQLAlchemy ends transactions the driver never saw begin
+        conn.execute(sql, params).fetchall()
+        if sql.startswith("BEGIN"):
+            in_transaction = True
+        elif ending:
+            in_transaction = False
+    if in_transaction:
+        conn.execute("COMMIT")
+    return time.perf_counter() - started
+
+
+def _time(engine: Engine, path: Path, work: Callable[[], object], repeats: int) -> Timed:
+    work()  # warm: the pages it reads are in the cache for both
+    with recording(engine) as statements:
+        work()
+    ours = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        ours.append(time.perf_counter() - started)
+    conn = _raw(path)
+    try:
+        _replay(conn, statements)
+        theirs = [_replay(conn, statements) for _ in range(repeats)]
+    finally:
+        conn.close()
+    sent = sum(1 for sql, _ in statements if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK")))
+    return Timed(statistics.median(ours) * 1000, statistics.median(theirs) * 1000, sent)
+
+
+def bench_reads(path: Path, open_cases: int, repeats: int) -> ReadsResult:
+    """The three reads on the desk-wide view (the supervisor's first view) of a built desk."""
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        desk = Desk(engine)
+        supervisor = desk.actor("supervisor").staff_id
+        everything = QueueFilter()
+        with read_session(engine) as s:
+            total = count_open(s, everything)
+            middle = key_of(page_at(s, everything, total // 2, 1)[0])
+
+        def counted() -> int:
+            with read_session(engine) as s:
+                return count_open(s, everything)
+
+        def placed() -> int:
+            with read_session(engine) as s:
+                return count_before(s, everything, middle)
+
+        board = QueueFilter(states=BreachBoardScreen.fixed_states)
+        reader = QueueReader(engine, board)
+        window = reader.top(clock.now())
+
+        def refreshed() -> object:
+            """What the board's database thread reads every few seconds (a state-filtered view
+            is re-read on a timer, `QueueReader.reload`, and the tally follows a new window),
+            plus the header's counts of the supervisor's own cases (`state_counts`)."""
+            now = clock.now()
+            reader.reload(window, now)
+            with read_session(engine) as s:
+                tally_by_department(s, board, now=now)
+            return my_counts(engine, supervisor, now)
+
+        return ReadsResult(
+            open_cases,
+            _time(engine, path, counted, repeats),
+            _time(engine, path, placed, repeats),
+            _time(engine, path, refreshed, repeats),
+            window.total,
+        )
+    finally:
+        engine.dispose()

@@ -150,20 +150,30 @@ def _plain_additions(n: int) -> float:
     return n / seconds if seconds else float("inf")
 
 
+#: Timed calls per database read (full run, quick run); the median is reported.
+READS = (5, 3)
+
+
 def queue_rows(opts: Options) -> list[Row]:
-    """The live queue from 1 k to 1 M open cases: the desk in a pseudo-terminal beside bare
+    """The live queue from 1 k to 1 M open cases: the database reads that grow with the desk
+    (in process, beside their SQL replayed raw), then the desk in a pseudo-terminal beside bare
     Textual apps in the same one."""
-    from benchmarks.bench_queue import build, desk_path
+    from benchmarks.bench_queue import bench_reads, build, desk_path
     from benchmarks.bench_wire import FULL, HOT, QUICK, bench_wire
 
     sizes = (1_000, 20_000) if opts.quick else (1_000, 100_000, 1_000_000)
-    urls = {size: build(desk_path(opts.workdir, size), size) for size in sizes}
+    urls, reads = {}, []
+    for size in sizes:
+        path = desk_path(opts.workdir, size)
+        urls[size] = build(path, size)
+        reads.append(bench_reads(path, size, repeats=READS[1] if opts.quick else READS[0]))
     runs, base = bench_wire(urls, QUICK if opts.quick else FULL)
     big = runs[-1]
     table = (
         f"DataTable over the first {base.table_rows:,} rows of the same queue, changed "
         f"countdowns set by update_cell; tick → frame, same pty (n={base.table_ticks})"
     )
+    raw = "the same SQL and parameters replayed by raw sqlite3, same file"
     rows = [
         Row(
             f"queue tick → frame at the terminal (QueueList.tick, 120x40, {HOT} countdowns "
@@ -175,6 +185,41 @@ def queue_rows(opts: Options) -> list[Row]:
             rate=False,
         )
         for r in runs
+    ]
+    rows += [
+        Row(
+            f"count_open on a change, desk-wide view, {r.open_cases:,} open cases",
+            r.count_open.ms,
+            "ms",
+            raw,
+            r.count_open.raw_ms,
+            rate=False,
+        )
+        for r in reads
+    ]
+    rows += [
+        Row(
+            f"count_before on a change, key at the middle of the queue, {r.open_cases:,} open "
+            "cases",
+            r.count_before.ms,
+            "ms",
+            raw,
+            r.count_before.raw_ms,
+            rate=False,
+        )
+        for r in reads
+    ]
+    rows += [
+        Row(
+            f"breach board refresh (page, count, tally by department, header counts; "
+            f"{r.board_rows:,} listed), {r.open_cases:,} open cases",
+            r.board.ms,
+            "ms",
+            f"the same {r.board.statements} statements replayed by raw sqlite3, same file",
+            r.board.raw_ms,
+            rate=False,
+        )
+        for r in reads
     ]
     rows.append(
         Row(
