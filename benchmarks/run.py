@@ -519,8 +519,9 @@ def markdown(rows: list[Row], opts: Options, seconds: float, loads: tuple[str, s
             "",
             "## Against open cases",
             "",
-            f"{TICK_SERIES} (the median of each desk's ticks) and {BOARD_SERIES}, in ms, from "
-            "1 k open cases up; both axes logarithmic.",
+            "The queue tick (from the tick to its frame at the terminal, the median of each "
+            "desk's ticks) and the breach board's refresh (its database reads), by open cases; "
+            "both axes logarithmic.",
             "",
             *drawn,
         ]
