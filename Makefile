@@ -35,10 +35,10 @@ lint: $(STAMP)
 pg-test: $(STAMP)
 	$(BIN)/pytest -q -m pg tests/store tests/deskapp
 
-## Benchmarks (about three minutes); htop is the baseline for idle terminal traffic.
+## Benchmarks (several minutes: the 1 M-case desk); htop is a reference row for idle traffic.
 bench: $(STAMP)
 	@command -v htop >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq htop >/dev/null; } || \
-		echo "htop is not installed: its baseline row will read '–'"
+		echo "htop is not installed: its reference row will read '–'"
 	$(BIN)/python -m benchmarks.run
 
 clean:

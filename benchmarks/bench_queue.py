@@ -1,47 +1,40 @@
-"""The live queue at 1 k, 100 k and 1 M open cases: the cost of one 1-second tick, and the time
-from sign-in to the first painted queue.
+"""The live queue's database side at 1 k, 100 k and 1 M open cases: the reads that grow with the
+desk. A tick reads nothing (its cost, tick to frame, is measured in a terminal by
+`benchmarks.bench_wire`); what grows is read on a change: `count_open` (the queue's length, for
+the scrollbar and the status line), `count_before` (where the window sits after rows above it
+changed) and the breach board's refresh.
 
 The desks are built fast: a small demo desk with every case open (`all_open`), then its open
 complaints copied in SQL until the queue holds the wanted number (the queue reads only the
-complaint and customer tables). The tick is `QueueList.tick` on a 120×40 screen, which is all
-the queue does per second; its baseline is Textual's DataTable doing the same job the obvious
-way (`update_cell` on the visible countdown cells) over 1,000 rows. First paint runs from
-pressing enter on the filled-in sign-in form (the password check included) until the first
-window is on screen; its baseline is a bare Textual app's start-up to its first paint.
+complaint and customer tables), so the copies keep that desk's mix of countdown states. Each
+read is timed as the desk makes it (through SQLAlchemy, from the call to the answer), and beside
+it the same SQL statements with the same parameters replayed by plain `sqlite3` on the same
+file: the floor under that read, so the ratio is what the desk adds and the value is what the
+database must do.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
+import sqlite3
 import statistics
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from textual.app import App, ComposeResult
-from textual.widgets import DataTable, Static
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
 
 from deskapp import clock, demo
-from deskapp.app import DeskApp
 from deskapp.cases import Desk
-from deskapp.drafts import DraftStore
-from screens.queue import QueueScreen
-from store.engine import make_engine
+from deskapp.live_queue import QueueReader
+from deskapp.overview import my_counts
+from screens.breach_board import BreachBoardScreen
+from store.engine import BUSY_TIMEOUT_MS, make_engine, read_session
 from store.migrate import upgrade
-from widgets.queue_list import QueueList
-
-SIZE = (120, 40)
-
-
-@dataclass(frozen=True)
-class QueueResult:
-    open_cases: int
-    tick_ms: float
-    first_paint_s: float
+from store.queue import QueueFilter, count_before, count_open, key_of, page_at, tally_by_department
 
 
 def build(path: Path, open_cases: int) -> str:
@@ -70,109 +63,146 @@ def build(path: Path, open_cases: int) -> str:
     return url
 
 
-async def _measure(url: str, drafts: Path) -> tuple[float, float]:
-    desk = Desk(make_engine(url))
-    desk.settings.calendar_warning_days = 0
-    app = DeskApp(desk=desk, lang="en", drafts=DraftStore(drafts))
-    async with app.run_test(size=SIZE) as pilot:
-        await pilot.press(*"supervisor", "tab", *"demo")
-        with _first_call(QueueList, "_draw") as painted:
-            started = time.perf_counter()  # enter on the filled-in sign-in form
-            await pilot.press("enter")
-            screen = app.screen
-            while not isinstance(screen, QueueScreen) or not screen.loaded.is_set() or not painted:
-                await asyncio.sleep(0.002)
-                screen = app.screen
-        first_paint = painted[0] - started
-        await pilot.pause()
-        queue = screen.query_one(QueueList)
-        now = clock.now()
-        samples = []
-        for second in range(1, 301):
-            at = now + timedelta(seconds=second)
-            t0 = time.perf_counter()
-            queue.tick(at)
-            samples.append(time.perf_counter() - t0)
-            # Let the screen repaint between ticks (untimed), as it does in the second between
-            # them: a tick compares with what was last painted, and back-to-back ticks would
-            # find every line stale.
-            await pilot.pause()
-    return statistics.median(samples) * 1000, first_paint
-
-
-class _Table(App[None]):
-    def compose(self) -> ComposeResult:
-        yield DataTable()
-
-
-async def _datatable_tick(rows: int = 1000) -> float:
-    app = _Table()
-    async with app.run_test(size=SIZE) as pilot:
-        table = app.query_one(DataTable)
-        keys = table.add_columns("left", "case", "subject")
-        for n in range(rows):
-            table.add_row(f"{n:02d}:00", f"TS-{n}", "subject", key=str(n))
-        await pilot.pause()
-        samples = []
-        for second in range(60):
-            t0 = time.perf_counter()
-            for n in range(38):
-                table.update_cell(str(n), keys[0], f"{second:02d}:{n:02d}")
-            await pilot.pause()
-            samples.append(time.perf_counter() - t0)
-    return statistics.median(samples) * 1000
-
-
-@contextlib.contextmanager
-def _first_call(cls: type, name: str) -> Iterator[list[float]]:
-    """When `cls.name` is first called: the moment a widget draws its first line for the
-    screen, which the compositor writes out in the same pass. Timing the pilot instead would
-    add its own waiting (for every message queue to drain) to the app's."""
-    calls: list[float] = []
-    original = getattr(cls, name)
-
-    def timed(*args: Any, **kwargs: Any) -> Any:
-        if not calls:
-            calls.append(time.perf_counter())
-        return original(*args, **kwargs)
-
-    setattr(cls, name, timed)
-    try:
-        yield calls
-    finally:
-        setattr(cls, name, original)
-
-
-class _Ready(Static):
-    pass
-
-
-async def _bare_first_paint() -> float:
-    """A bare Textual app: from creating it to its one widget drawing its first line."""
-
-    class Bare(App[None]):
-        def compose(self) -> ComposeResult:
-            yield _Ready("ready")
-
-    with _first_call(_Ready, "render_line") as painted:
-        started = time.perf_counter()
-        async with Bare().run_test(size=SIZE) as pilot:
-            await pilot.pause()
-    return painted[0] - started
-
-
 def desk_path(workdir: Path, open_cases: int) -> Path:
     return workdir / f"queue-{open_cases}.db"
 
 
-def bench_queue(workdir: Path, sizes: tuple[int, ...]) -> tuple[list[QueueResult], float, float]:
-    """Medians of three sign-ins per size (a fresh app each time), and of five bare apps."""
-    results = []
-    for size in sizes:
-        url = build(desk_path(workdir, size), size)
-        runs = [asyncio.run(_measure(url, workdir / f"drafts-{size}-{n}")) for n in range(3)]
-        tick = statistics.median(r[0] for r in runs)
-        paint = statistics.median(r[1] for r in runs)
-        results.append(QueueResult(size, tick, paint))
-    bare = statistics.median(asyncio.run(_bare_first_paint()) for _ in range(5))
-    return results, asyncio.run(_datatable_tick()), bare
+@dataclass(frozen=True)
+class Timed:
+    """Median milliseconds of one read through the desk, and of its SQL replayed raw."""
+
+    ms: float
+    raw_ms: float
+    statements: int
+
+
+@dataclass(frozen=True)
+class ReadsResult:
+    open_cases: int
+    count_open: Timed
+    count_before: Timed
+    board: Timed
+    #: What the board lists (at risk or breached) on this desk, for the method note.
+    board_rows: int
+
+
+#: One statement as the driver received it: SQL and parameters, or a transaction's end.
+Statement = tuple[str, Any]
+
+
+@contextlib.contextmanager
+def recording(engine: Engine) -> Iterator[list[Statement]]:
+    """Every statement the engine sends to sqlite3 while the block runs, with the commits and
+    rollbacks that end its transactions (they are not cursor statements)."""
+    statements: list[Statement] = []
+
+    def sent(_c: Any, _cur: Any, sql: str, params: Any, _ctx: Any, _many: bool) -> None:
+        statements.append((sql, params))
+
+    def committed(_c: Any) -> None:
+        statements.append(("COMMIT", ()))
+
+    def rolled_back(_c: Any) -> None:
+        statements.append(("ROLLBACK", ()))
+
+    hooks: list[tuple[str, Callable[..., None]]] = [
+        ("before_cursor_execute", sent),
+        ("commit", committed),
+        ("rollback", rolled_back),
+    ]
+    for name, hook in hooks:
+        event.listen(engine, name, hook)
+    try:
+        yield statements
+    finally:
+        for name, hook in hooks:
+            event.remove(engine, name, hook)
+
+
+def _raw(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA foreign_keys=ON")
+    return conn
+
+
+def _replay(conn: sqlite3.Connection, statements: list[Statement]) -> float:
+    in_transaction = False
+    started = time.perf_counter()
+    for sql, params in statements:
+        ending = sql in ("COMMIT", "ROLLBACK")
+        if ending and not in_transaction:
+            continue  # SQLAlchemy ends transactions the driver never saw begin
+        conn.execute(sql, params).fetchall()
+        if sql.startswith("BEGIN"):
+            in_transaction = True
+        elif ending:
+            in_transaction = False
+    if in_transaction:
+        conn.execute("COMMIT")
+    return time.perf_counter() - started
+
+
+def _time(engine: Engine, path: Path, work: Callable[[], object], repeats: int) -> Timed:
+    work()  # warm: the pages it reads are in the cache for both
+    with recording(engine) as statements:
+        work()
+    ours = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        work()
+        ours.append(time.perf_counter() - started)
+    conn = _raw(path)
+    try:
+        _replay(conn, statements)
+        theirs = [_replay(conn, statements) for _ in range(repeats)]
+    finally:
+        conn.close()
+    sent = sum(1 for sql, _ in statements if not sql.startswith(("BEGIN", "COMMIT", "ROLLBACK")))
+    return Timed(statistics.median(ours) * 1000, statistics.median(theirs) * 1000, sent)
+
+
+def bench_reads(path: Path, open_cases: int, repeats: int) -> ReadsResult:
+    """The three reads on the desk-wide view (the supervisor's first view) of a built desk."""
+    engine = make_engine(f"sqlite:///{path}")
+    try:
+        desk = Desk(engine)
+        supervisor = desk.actor("supervisor").staff_id
+        everything = QueueFilter()
+        with read_session(engine) as s:
+            total = count_open(s, everything)
+            middle = key_of(page_at(s, everything, total // 2, 1)[0])
+
+        def counted() -> int:
+            with read_session(engine) as s:
+                return count_open(s, everything)
+
+        def placed() -> int:
+            with read_session(engine) as s:
+                return count_before(s, everything, middle)
+
+        board = QueueFilter(states=BreachBoardScreen.fixed_states)
+        reader = QueueReader(engine, board)
+        window = reader.top(clock.now())
+
+        def refreshed() -> object:
+            """What the board's database thread reads every few seconds (a state-filtered view
+            is re-read on a timer, `QueueReader.reload`, and the tally follows a new window),
+            plus the header's counts of the supervisor's own cases (`state_counts`)."""
+            now = clock.now()
+            reader.reload(window, now)
+            with read_session(engine) as s:
+                tally_by_department(s, board, now=now)
+            return my_counts(engine, supervisor, now)
+
+        return ReadsResult(
+            open_cases,
+            _time(engine, path, counted, repeats),
+            _time(engine, path, placed, repeats),
+            _time(engine, path, refreshed, repeats),
+            window.total,
+        )
+    finally:
+        engine.dispose()

@@ -5,15 +5,17 @@ absolute number means little across machines while "four times the cost of a bar
 commit" does. To add a figure, write a function that takes `Options` and returns `Row`s, and
 append it to `BENCHES`.
 
-    python -m benchmarks.run            # the full run (about two minutes)
+    python -m benchmarks.run            # the full run (several minutes: the 1 M desk)
     python -m benchmarks.run --quick    # smaller sizes, for a quick look
 """
 
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import platform
+import re
 import sqlite3
 import sys
 import tempfile
@@ -44,6 +46,8 @@ class Row:
     baseline_value: float
     #: True for rates (more is better), False for times (less is better).
     rate: bool
+    #: (series, open cases) when the figure is a point on the chart against open cases.
+    chart: tuple[str, int] | None = None
 
     @property
     def ratio(self) -> float:
@@ -64,7 +68,11 @@ def intake_rows(opts: Options) -> list[Row]:
 
     count = 200 if opts.quick else 500
     result = bench_intake(opts.workdir, count=count)
-    raw = f"raw sqlite3 INSERT of one complaint row + COMMIT, same file and pragmas (n={count})"
+    raw = (
+        f"raw sqlite3 writing the same {result.rows} rows in one transaction (customer upsert, "
+        "day sequence, complaint, milestones, hashed events, audit head), interleaved, same "
+        f"file and pragmas (n={count})"
+    )
     return [
         Row(
             f"intake commit latency p50 (Desk.intake, n={count})",
@@ -149,57 +157,129 @@ def _plain_additions(n: int) -> float:
     return n / seconds if seconds else float("inf")
 
 
+#: Timed calls per database read (full run, quick run); the median is reported.
+READS = (5, 3)
+
+
 def queue_rows(opts: Options) -> list[Row]:
-    from benchmarks.bench_queue import bench_queue
+    """The live queue from 1 k to 1 M open cases: the database reads that grow with the desk
+    (in process, beside their SQL replayed raw), then the desk in a pseudo-terminal beside bare
+    Textual apps in the same one."""
+    from benchmarks.bench_queue import bench_reads, build, desk_path
+    from benchmarks.bench_wire import FULL, HOT, QUICK, bench_wire
 
     sizes = (1_000, 20_000) if opts.quick else (1_000, 100_000, 1_000_000)
-    results, table_tick, bare_paint = bench_queue(opts.workdir, sizes)
-    rows = []
-    for r in results:
-        rows.append(
-            Row(
-                f"queue tick (QueueList.tick, 120x40), {r.open_cases:,} open cases",
-                r.tick_ms,
-                "ms",
-                "DataTable.update_cell of the 38 visible countdowns, 1,000 rows",
-                table_tick,
-                rate=False,
-            )
-        )
-    for r in results:
-        rows.append(
-            Row(
-                f"sign-in to first painted queue, {r.open_cases:,} open cases",
-                r.first_paint_s,
-                "s",
-                "bare Textual app start-up to first paint",
-                bare_paint,
-                rate=False,
-            )
-        )
-    rows += _wire_rows(opts, sizes)
-    return rows
-
-
-def _wire_rows(opts: Options, sizes: tuple[int, ...]) -> list[Row]:
-    """Through a real pty, on the desks `queue_rows` built (their files are in the workdir)."""
-    from benchmarks.bench_queue import desk_path
-    from benchmarks.bench_wire import HOT, bench_wire
-
-    big, small = sizes[-1], sizes[0]
-    w = bench_wire(
-        f"sqlite:///{desk_path(opts.workdir, big)}", f"sqlite:///{desk_path(opts.workdir, small)}"
+    urls, reads = {}, []
+    for size in sizes:
+        path = desk_path(opts.workdir, size)
+        urls[size] = build(path, size)
+        reads.append(bench_reads(path, size, repeats=READS[1] if opts.quick else READS[0]))
+    runs, base = bench_wire(urls, QUICK if opts.quick else FULL)
+    big = runs[-1]
+    table = (
+        f"DataTable over the first {base.table_rows:,} rows of the same queue, changed "
+        f"countdowns set by update_cell; tick → frame, same pty (n={base.table_ticks})"
     )
-    idle = f"idle bytes/s on the queue, 120x40, {HOT} countdowns in their last hour, {big:,} cases"
-    rss = f"resident memory, queue painted, {big:,} open cases"
-    pairs = [
-        (idle, w.desk_bytes_s, "B/s", "htop in the same pty size", w.htop_bytes_s),
-        (idle, w.desk_bytes_s, "B/s", "bare Textual app showing a clock", w.clock_bytes_s),
-        (rss, w.desk_rss_mb, "MB", "bare Textual app (the clock)", w.bare_rss_mb),
-        (rss, w.desk_rss_mb, "MB", "the clock with the store's libraries", w.libs_rss_mb),
-        (rss, w.desk_rss_mb, "MB", f"the desk with {small:,} open cases", w.small_desk_rss_mb),
+    raw = "the same SQL and parameters replayed by raw sqlite3, same file"
+    rows = [
+        Row(
+            f"queue tick → frame at the terminal (QueueList.tick, 120x40, {HOT} countdowns "
+            f"changing), {r.open_cases:,} open cases (n={r.ticks})",
+            r.tick_ms,
+            "ms",
+            table,
+            base.table_tick_ms,
+            rate=False,
+            chart=(TICK_SERIES, r.open_cases),
+        )
+        for r in runs
     ]
-    return [Row(*pair, rate=False) for pair in pairs]
+    rows += [
+        Row(
+            f"count_open on a change, desk-wide view, {r.open_cases:,} open cases",
+            r.count_open.ms,
+            "ms",
+            raw,
+            r.count_open.raw_ms,
+            rate=False,
+        )
+        for r in reads
+    ]
+    rows += [
+        Row(
+            f"count_before on a change, key at the middle of the queue, {r.open_cases:,} open "
+            "cases",
+            r.count_before.ms,
+            "ms",
+            raw,
+            r.count_before.raw_ms,
+            rate=False,
+        )
+        for r in reads
+    ]
+    rows += [
+        Row(
+            f"breach board refresh (page, count, tally by department, header counts; "
+            f"{r.board_rows:,} listed), {r.open_cases:,} open cases",
+            r.board.ms,
+            "ms",
+            f"the same {r.board.statements} statements replayed by raw sqlite3, same file",
+            r.board.raw_ms,
+            rate=False,
+            chart=(BOARD_SERIES, r.open_cases),
+        )
+        for r in reads
+    ]
+    rows.append(
+        Row(
+            f"start-up: exec → sign-in form at the terminal (deskapp run), {big.open_cases:,} "
+            "open cases",
+            big.startup_s * 1000,
+            "ms",
+            "bare Textual app: exec → its first frame at the terminal, same pty",
+            base.bare_startup_s * 1000,
+            rate=False,
+        )
+    )
+    rows += [
+        Row(
+            "sign-in: enter → first queue frame at the terminal (password check included), "
+            f"{r.open_cases:,} open cases",
+            r.sign_in_s * 1000,
+            "ms",
+            "bare Textual app: a key → the frame that shows it, same pty",
+            base.bare_key_ms,
+            rate=False,
+        )
+        for r in runs
+    ]
+    idle = (
+        f"idle bytes/s on the queue, 120x40, {HOT} countdowns in their last hour, "
+        f"{big.open_cases:,} cases"
+    )
+    small = runs[0]
+    rss = f"resident memory, queue painted, {big.open_cases:,} open cases"
+    pairs = [
+        (
+            idle,
+            big.bytes_s,
+            "B/s",
+            "bare Textual app showing a clock, same pty",
+            base.clock_bytes_s,
+        ),
+        (
+            idle,
+            big.bytes_s,
+            "B/s",
+            "reference only: htop, same pty (its output follows the host's activity)",
+            base.htop_bytes_s,
+        ),
+        (rss, big.rss_mb, "MB", "bare Textual app (the clock)", base.bare_rss_mb),
+        (rss, big.rss_mb, "MB", "the clock with the store's libraries", base.libs_rss_mb),
+        (rss, big.rss_mb, "MB", f"the desk with {small.open_cases:,} open cases", small.rss_mb),
+    ]
+    rows += [Row(*pair, rate=False) for pair in pairs]
+    return rows
 
 
 def key_rows(opts: Options) -> list[Row]:
@@ -279,7 +359,138 @@ def text_table(rows: list[Row]) -> str:
     return "\n".join(lines)
 
 
-def markdown(rows: list[Row], opts: Options, seconds: float) -> str:
+TICK_SERIES = "queue tick → frame"
+BOARD_SERIES = "breach board refresh"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _size(n: int) -> str:
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    return f"{n // 1000}k" if n % 1000 == 0 else str(n)
+
+
+def _ms(value: float) -> str:
+    return f"{value / 1000:g} s" if value >= 1000 else f"{value:g} ms"
+
+
+def chart(rows: list[Row]) -> list[str]:
+    """The chart rows' series against open cases, log on both axes, as plain text: the
+    Markdown keeps it in a code block, so no colour codes."""
+    series: dict[str, list[tuple[int, float]]] = {}
+    for row in rows:
+        if row.chart is not None and row.value == row.value:
+            series.setdefault(row.chart[0], []).append((row.chart[1], row.value))
+    if not series:
+        return []
+    try:
+        import plotext as plt
+    except ImportError:
+        return ["(no chart: plotext is not installed; `pip install -e '.[dev]'`)"]
+    # Logarithms plotted on linear axes, labelled in plain units: plotext's own log scale
+    # mislays the axis limits.
+    plt.clear_figure()
+    plt.plot_size(96, 24)
+    plt.theme("clear")
+    for (name, points), marker in zip(series.items(), "*o+x", strict=False):
+        points.sort()
+        xs = [math.log10(x) for x, _ in points]
+        plt.plot(xs, [math.log10(y) for _, y in points], label=name, marker=marker)
+    sizes = sorted({x for points in series.values() for x, _ in points})
+    plt.xticks([math.log10(x) for x in sizes], [_size(x) for x in sizes])
+    values = [y for points in series.values() for _, y in points]
+    low = math.floor(math.log10(min(values)))
+    high = math.ceil(math.log10(max(values)))
+    plt.ylim(low, high)
+    plt.yticks(list(range(low, high + 1)), [_ms(10.0**k) for k in range(low, high + 1)])
+    plt.xlabel("open cases")
+    text = _ANSI.sub("", plt.build())
+    return ["```text", *(line.rstrip() for line in text.splitlines()), "```"]
+
+
+def method() -> list[str]:
+    """How each interval is measured, and what changed in the method (issue 16)."""
+    from benchmarks.bench_wire import BURST_GAP, FULL, QUICK, SETTLE
+
+    gap = f"{BURST_GAP * 1000:g} ms"
+    return [
+        "## Method",
+        "",
+        "**At the terminal** (queue tick, start-up, sign-in, idle bytes, memory). Each program "
+        "runs on the slave side of its own 120×40 pseudo-terminal; a thread on the master side "
+        "reads what arrives and notes when each chunk came, on the monotonic clock every "
+        "process shares. An interval ends when its *frame* has arrived: the burst of chunks "
+        f"less than {gap} apart that holds what the interval waits for (a frame's chunks "
+        "come microseconds apart, frames milliseconds apart). The same rule ends the desk's "
+        "interval and its baseline's.",
+        "",
+        "- *Queue tick*: from the start of `QueueList.tick`, which the desk process reports on a "
+        "pipe (`benchmarks/pty_apps.py` wraps the method from outside; the desk is otherwise "
+        "`deskapp run` as shipped), to the first frame after it. The baseline is a Textual "
+        "DataTable showing the first rows of the same queue in the same columns; each second "
+        "it recomputes the countdowns on screen with the desk's own countdown function and "
+        "calls `update_cell` on the cells that changed (the least its API allows), timed from "
+        "the start of its tick to its frame the same way. Both signed in or filled, left "
+        f"{SETTLE:g} s, then every tick of {FULL.measure:g} s ({QUICK.measure:g} s quick) "
+        "counted; medians.",
+        "- *Start-up*: from just before the process is started (fork and exec of "
+        "`python -m deskapp.cli run`) to the frame with the sign-in form, beside `python -m "
+        "benchmarks.pty_apps bare` (one Static) to the frame with its text. Medians of "
+        f"{FULL.sign_ins} ({QUICK.sign_ins} quick).",
+        "- *Sign-in*: from writing enter on the filled-in form to the frame with the first case "
+        "number: the password check (scrypt, slow on purpose), the names read and the first "
+        "page of the queue. Beside it, the bare app: from writing a key to the frame that "
+        "shows it — the floor of any key's effect in this terminal.",
+        "- *Idle bytes*: bytes read over the same stretch as the ticks, the desk on its queue "
+        "with a dozen countdowns in their last hour. The judge is a bare Textual clock in the "
+        "same pty; htop stays as a reference row, since its output follows what the host is "
+        "doing.",
+        "",
+        "**In the database** (count_open, count_before, the breach board's refresh). Each read "
+        "is timed in process through the desk's own function, from the call to the answer, "
+        f"median of {READS[0]} ({READS[1]} quick) after a warm-up. Its baseline is the "
+        "statements that call sent to sqlite3 (caught by a SQLAlchemy event hook) replayed "
+        "with the same parameters by plain `sqlite3` on the same file, after the same "
+        "warm-up: the work the database must do, so the value shows how the read grows and "
+        "the ratio what the desk adds. "
+        "`count_before` places the queue's middle row. The board refresh is what the breach "
+        "board reads every few seconds: `QueueReader.reload` of its view (the first page, the "
+        "count of cases at risk or breached), `tally_by_department` and the header's "
+        "`state_counts` of the supervisor's own cases. These run on the desks as built (copies "
+        "of the demo's open cases in the demo's mix of states), before the terminal runs "
+        "re-time the open cases.",
+        "",
+        "**Intake**: `Desk.intake` from the call to the commit; then the rows it wrote are read "
+        "back (untimed) and written again for a new caller by plain `sqlite3` in one "
+        "transaction — the customer upsert and its id, the day-sequence bump, the complaint, "
+        "its milestones, the events with their chained hashes and the audit head — "
+        "interleaved with the intakes on one file with the same pragmas. "
+        "`tests/benchmarks/test_bench_store.py` holds that copy to the same tables, rows and "
+        "values and checks that the chain it writes verifies.",
+        "",
+        "**Elsewhere** unchanged: demo generation beside `executemany` of the same rows; SLA "
+        "due times beside plain datetime additions; keystrokes timed in Textual's headless "
+        "pilot, the intake form beside a bare Input in the same harness.",
+        "",
+        "### What changed in the method (issue 16, like with like)",
+        "",
+        "- Queue tick: it was `QueueList.tick` alone in the headless pilot (which renders no "
+        "terminal output), its repaint untimed, beside DataTable's `update_cell` plus the "
+        "pilot's pause. Both are now timed from the tick to the frame at the terminal, in the "
+        "same pty; the DataTable shows the same queue and sets only the cells that changed.",
+        "- Sign-in: enter → queue was set against a bare app's construction → first paint. "
+        "Start-up (exec → first frame) and sign-in (enter → queue frame) are now separate "
+        "rows, each beside a bare app over the same interval in the same pty.",
+        "- Idle bytes: judged against the bare Textual clock; htop kept as a reference row.",
+        "- Intake: the baseline was one raw INSERT of one complaint row; it now writes all the "
+        "rows an intake writes, in one transaction.",
+        "- New: count_open, count_before and the breach board's refresh at each size, beside "
+        "their own SQL replayed raw, and the chart.",
+        "",
+    ]
+
+
+def markdown(rows: list[Row], opts: Options, seconds: float, loads: tuple[str, str]) -> str:
     now = clock.now()
     machine = f"{platform.platform()}, {platform.machine()}, {os.cpu_count()} CPUs"
     body = [
@@ -293,17 +504,36 @@ def markdown(rows: list[Row], opts: Options, seconds: float) -> str:
         f"- machine: {machine}",
         f"- python {platform.python_version()}, sqlite {sqlite3.sqlite_version}",
         f"- run: {'quick' if opts.quick else 'full'}, {seconds:.0f} s",
+        f"- load average (1, 5, 15 min): {loads[0]} at the start, {loads[1]} at the end",
         "",
-        "Each figure is measured beside its baseline in the same run. The ratio is our cost as "
-        "a multiple of the baseline's: time divided by the baseline's time, or the baseline's "
-        "rate divided by ours, so 1.00× means as cheap as the baseline and 4.00× means four "
-        "times its cost. Compare ratios across machines, not raw values.",
+        "Each figure is measured beside its baseline in the same run, over the same interval "
+        "and in the same harness (see Method). The ratio is our cost as a multiple of the "
+        "baseline's: time divided by the baseline's time, or the baseline's rate divided by "
+        "ours, so 1.00× means as cheap as the baseline and 4.00× means four times its cost. "
+        "Compare ratios across machines, not raw values.",
         "",
         "| " + " | ".join(HEADER) + " |",
         "|" + "|".join(["---", "---:", "---", "---", "---:", "---:"]) + "|",
     ]
     body += ["| " + " | ".join(_cells(r)) + " |" for r in rows]
-    return "\n".join(body) + "\n"
+    drawn = chart(rows)
+    if drawn:
+        body += [
+            "",
+            "## Against open cases",
+            "",
+            "The queue tick (from the tick to its frame at the terminal, the median of each "
+            "desk's ticks) and the breach board's refresh (its database reads), by open cases; "
+            "both axes logarithmic.",
+            "",
+            *drawn,
+        ]
+    body += ["", *method()]
+    return "\n".join(body).rstrip() + "\n"
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -317,6 +547,7 @@ def main(argv: list[str] | None = None) -> int:
     os.environ["DESKAPP_CONFIG"] = os.devnull
     load_settings.cache_clear()
     started = time.perf_counter()
+    load_before = _load()
     rows: list[Row] = []
     with tempfile.TemporaryDirectory(prefix="deskapp-bench-") as tmp:
         opts = Options(args.quick, Path(tmp))
@@ -326,7 +557,8 @@ def main(argv: list[str] | None = None) -> int:
     seconds = time.perf_counter() - started
     print(text_table(rows))
     args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.write_text(markdown(rows, opts, seconds), encoding="utf-8")
+    loads = (load_before, _load())
+    args.output.write_text(markdown(rows, opts, seconds, loads), encoding="utf-8")
     print(f"\nwritten to {args.output} ({seconds:.0f} s)", file=sys.stderr)
     return 0
 
