@@ -14,7 +14,8 @@ import sys
 import deskapp
 import store
 
-COMPOSITION_ROOT = {"deskapp.app", "deskapp.cli"}
+#: The composition root: the Textual app and the command line that starts it.
+COMPOSITION_ROOT = ("deskapp.app", "deskapp.cli")
 
 
 def every_module() -> list[str]:
@@ -23,7 +24,8 @@ def every_module() -> list[str]:
         prefix = package.__name__ + "."
         for info in pkgutil.walk_packages(package.__path__, prefix):
             # Alembic runs store.migrations.env (and the versions) itself, inside a migration.
-            if info.name not in COMPOSITION_ROOT and not info.name.startswith("store.migrations"):
+            root = info.name.startswith(COMPOSITION_ROOT)
+            if not root and not info.name.startswith("store.migrations"):
                 names.append(info.name)
     return names
 

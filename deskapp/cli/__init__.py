@@ -1,0 +1,14 @@
+"""The `deskapp` command.
+
+Every subcommand takes `--db URL` after its name and falls back to DESKAPP_DB, then to the
+SQLite file in the user data directory. Settings come from, highest first: options, DESKAPP_*
+environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG or
+<user config dir>/deskapp/config.toml, then built-in defaults.
+
+One module per group of commands; importing them registers them on `main`.
+"""
+
+from deskapp.cli import audit, database, demo, desk, docs, notice, sla
+from deskapp.cli.common import main
+
+__all__ = ["audit", "database", "demo", "desk", "docs", "main", "notice", "sla"]

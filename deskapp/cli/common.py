@@ -1,0 +1,86 @@
+"""The `deskapp` command: the group, and what every subcommand shares.
+
+Every subcommand takes `--db URL` after its name and falls back to DESKAPP_DB, then to the
+SQLite file in the user data directory. Settings come from, highest first: options, DESKAPP_*
+environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG or
+<user config dir>/deskapp/config.toml, then built-in defaults.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
+
+import click
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from deskapp.config import Settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+db_option = click.option(
+    "--db",
+    "db_url",
+    metavar="URL",
+    default=None,
+    help="Database URL (sqlite:///path.db or postgresql+psycopg://user@host/db). "
+    "Default: $DESKAPP_DB, else a SQLite file in the user data directory.",
+)
+
+
+def engine_for(db_url: str | None) -> Any:
+    from store.engine import make_engine
+
+    return make_engine(db_url)
+
+
+def fail(message: str) -> None:
+    click.echo(f"deskapp: {message}", err=True)
+    sys.exit(2)
+
+
+@click.group(
+    help=__doc__,
+    context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
+)
+@click.version_option(package_name="deskapp")
+def main() -> None:
+    pass
+
+
+def open_desk(db_url: str | None, lang: str | None) -> tuple[Settings, str, Engine]:
+    """(settings, language, engine) for a command that reads the desk: a language named by
+    mistake or a database behind this program stops it with the reason, before any work."""
+    import os
+
+    from deskapp import clock
+    from deskapp.config import load_settings
+    from deskapp.i18n import resolve_language
+    from store.engine import describe, resolve_url
+    from store.migrate import SchemaBehindError, check_current
+
+    clock.freeze_from_env()
+    settings = load_settings()
+    try:
+        language = resolve_language(lang, settings.language or None, os.environ)
+    except ValueError as exc:
+        fail(str(exc))
+    engine: Engine = engine_for(db_url)
+    try:
+        check_current(engine, command_hint=upgrade_hint(db_url))
+    except SchemaBehindError as exc:
+        fail(f"{describe(resolve_url(db_url))}: {exc}")
+    return settings, language, engine
+
+
+def upgrade_hint(db_url: str | None) -> str:
+    return "deskapp db upgrade" + (f" --db {db_url}" if db_url else "")
+
+
+def calendar_dirs() -> list[Any]:
+    from deskapp.config import load_settings
+
+    return list(load_settings().sla.calendar_dirs)
