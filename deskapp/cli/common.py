@@ -1,10 +1,5 @@
-"""The `deskapp` command: the group, and what every subcommand shares.
-
-Every subcommand takes `--db URL` after its name and falls back to DESKAPP_DB, then to the
-SQLite file in the user data directory. Settings come from, highest first: options, DESKAPP_*
-environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG or
-<user config dir>/deskapp/config.toml, then built-in defaults.
-"""
+"""What every subcommand of `deskapp` shares: the group itself, the --db option, opening the
+desk. The group's help (below) is what people read in `deskapp --help`."""
 
 from __future__ import annotations
 
@@ -18,6 +13,14 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from deskapp.config import Settings
+
+HELP = """The complaint desk (投诉处理台).
+
+Every subcommand takes `--db URL` after its name and falls back to DESKAPP_DB, then to the
+SQLite file in the user data directory. Settings come from, highest first: options, DESKAPP_*
+environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG or
+<user config dir>/deskapp/config.toml, then built-in defaults.
+"""
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -43,7 +46,7 @@ def fail(message: str) -> None:
 
 
 @click.group(
-    help=__doc__,
+    help=HELP,
     context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100},
 )
 @click.version_option(package_name="deskapp")
