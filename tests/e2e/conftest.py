@@ -28,12 +28,14 @@ FROZEN = "2026-11-23T10:00:00+08:00"
 
 
 class Terminal:
+    """One desk in its own tmux server (`-L`): test workers running side by side never share
+    a server, so one test's last session closing cannot take another test's server with it."""
+
     def __init__(self, name: str, env: dict[str, str], command: str) -> None:
         self.name = name
         exports = " ".join(f"{k}={v}" for k, v in env.items())
         subprocess.run(
-            [
-                "tmux",
+            self.tmux(
                 "new-session",
                 "-d",
                 "-s",
@@ -43,18 +45,22 @@ class Terminal:
                 "-y",
                 "40",
                 f"env {exports} {command}; sleep 30",
-            ],
+            ),
             check=True,
         )
 
+    def tmux(self, *args: str) -> list[str]:
+        """A tmux command line addressed to this terminal's own server."""
+        return ["tmux", "-L", self.name, *args]
+
     def keys(self, *keys: str, pause: float = 0.3) -> None:
         for key in keys:
-            subprocess.run(["tmux", "send-keys", "-t", self.name, key], check=True)
+            subprocess.run(self.tmux("send-keys", "-t", self.name, key), check=True)
             time.sleep(pause)
 
     def screen(self) -> str:
         return subprocess.run(
-            ["tmux", "capture-pane", "-p", "-t", self.name],
+            self.tmux("capture-pane", "-p", "-t", self.name),
             capture_output=True,
             text=True,
             check=True,
@@ -70,7 +76,7 @@ class Terminal:
         raise AssertionError(f"{text!r} never appeared; the screen shows:\n{self.screen()}")
 
     def close(self) -> None:
-        subprocess.run(["tmux", "kill-session", "-t", self.name], check=False)
+        subprocess.run(self.tmux("kill-server"), check=False, capture_output=True)
 
 
 def desk_pids(home: Path) -> list[int]:

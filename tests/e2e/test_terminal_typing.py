@@ -37,9 +37,9 @@ def type_fast(t: Terminal, *parts: str | list[str], interval: float = 0.01) -> i
         for key, named in keys:
             started = time.monotonic()
             if named:
-                command = ["tmux", "send-keys", "-t", t.name, NAMED.get(key, key)]
+                command = t.tmux("send-keys", "-t", t.name, NAMED.get(key, key))
             else:
-                command = ["tmux", "send-keys", "-t", t.name, "-l", key]
+                command = t.tmux("send-keys", "-t", t.name, "-l", key)
             subprocess.run(command, check=True)
             sent += 1
             time.sleep(max(0.0, interval - (time.monotonic() - started)))
@@ -129,7 +129,7 @@ def test_escape_sequences_in_a_complaint_cannot_drive_the_terminal(
 
 def _pane_title(t: Terminal) -> str:
     return subprocess.run(
-        ["tmux", "display-message", "-p", "-t", t.name, "#{pane_title}"],
+        t.tmux("display-message", "-p", "-t", t.name, "#{pane_title}"),
         capture_output=True,
         text=True,
         check=True,
