@@ -114,10 +114,22 @@ class DeskApp(KeyOrderedApp[None]):
             loop.add_signal_handler(signum, self._hang_up, signum)
         if self.ctx.desk.settings.keymap:
             self.set_keymap(self.ctx.desk.settings.keymap)
+        self._settle_provisional()
         if self.os_user:
             self._sign_in_os_user(getpass.getuser())
         else:
             self.push_screen(SignInScreen(self.ctx))
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
+    def _settle_provisional(self) -> None:
+        """Due times given past a calendar's holiday data follow the holidays once they are
+        known (a chinesecalendar upgrade, dates added to the calendar file): at every start."""
+        from deskapp import milestones
+        from store.engine import write_session
+
+        desk = self.ctx.desk
+        with write_session(desk.engine) as s:
+            milestones.settle_provisional(s, desk.policy, desk.calendars)
 
     # -- signing in ---------------------------------------------------------------------------
 

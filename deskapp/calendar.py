@@ -11,7 +11,11 @@ cumulative working time, built lazily and cached; `due` and `elapsed` are then t
 Integer microseconds keep `due(due(s, a), b) == due(s, a + b)` exact instead of nearly so.
 
 The China preset reads statutory holidays and 调休 make-up workdays from `chinese_calendar`. A year
-it has no data for is an error, never a guess: a wrong holiday table would silently move due times.
+it has no data for is an error, never a silent guess: a wrong holiday table would move due times.
+The live desk cannot stop on 1 January, though, so it uses each calendar's `provisional` twin:
+past the holiday data it works the plain weekly hours, and every due time that reaches beyond the
+data says so (`is_provisional`); the desk recomputes those once the year's dates are added
+(`deskapp.milestones.settle_provisional`). `deskapp sla due` keeps refusing unless asked.
 """
 
 from __future__ import annotations
@@ -134,6 +138,16 @@ def _minutes_text(minute: int) -> str:
     return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
+@dataclass(frozen=True)
+class YearPlan:
+    year: int
+    working_days: int
+    #: Days whose weekday has hours but which are not worked.
+    holidays: tuple[date, ...]
+    #: Days whose weekday has no hours but which are worked (调休).
+    makeup_days: tuple[date, ...]
+
+
 class BusinessCalendar:
     """Opening hours, holidays and make-up workdays in one time zone."""
 
@@ -194,6 +208,9 @@ class BusinessCalendar:
         self.continuous = (
             preset is None and not holidays and all(hours == ((0, 1440),) for hours in self._weekly)
         )
+        #: Past the holiday data, work the weekly hours instead of refusing (see `provisional`).
+        self.lenient = False
+        self._provisional: BusinessCalendar | None = None
 
     def __repr__(self) -> str:
         return f"BusinessCalendar({self.name!r}, {self.tzname!r}, source={self.source!r})"
@@ -227,11 +244,12 @@ class BusinessCalendar:
         try:
             return bool(chinese_calendar.is_workday(day))
         except NotImplementedError:
-            if day.year in self._listed_years:
+            if day.year in self._listed_years or self.lenient:
                 return weekday_has_hours
             raise CalendarDataError(
                 f"calendar {self.name!r} (preset cn) has no holiday data for {day.year}; "
-                "add the year's dates to holidays/workdays or update chinesecalendar"
+                "add the year's dates to holidays/workdays or update chinesecalendar "
+                "(`deskapp sla due --provisional` counts the weekly hours instead)"
             ) from None
 
     def data_until(self) -> date | None:
@@ -246,6 +264,54 @@ class BusinessCalendar:
         while year + 1 in self._listed_years:
             year += 1
         return date(year, 12, 31)
+
+    def year_plan(self, year: int) -> YearPlan:
+        """A year as an admin checks it: the days worked, the weekdays off (holidays) and the
+        weekend days worked (make-up days). Raises `CalendarDataError` for a year the
+        calendar has no holiday data for (unless this is the provisional twin)."""
+        holidays: list[date] = []
+        makeup: list[date] = []
+        worked = 0
+        day = date(year, 1, 1)
+        while day.year == year:
+            working = bool(self.hours_on(day))
+            worked += working
+            if self._weekly[day.weekday()] and not working:
+                holidays.append(day)
+            elif working and not self._weekly[day.weekday()]:
+                makeup.append(day)
+            day += _ONE_DAY
+        return YearPlan(year, worked, tuple(holidays), tuple(makeup))
+
+    def weekly_hours(self) -> tuple[Hours, ...]:
+        return self._weekly
+
+    def provisional(self) -> BusinessCalendar:
+        """This calendar for the live desk: the same within its holiday data, the plain weekly
+        hours past it (no holidays, no make-up days), so due times can still be given; those
+        that reach past the data are marked by `is_provisional`."""
+        if self.preset != "cn" or self.lenient:
+            return self
+        if self._provisional is None:
+            twin = BusinessCalendar(
+                self.name,
+                self.tzname,
+                self._weekly,
+                makeup=self._makeup,
+                holidays=self._holidays,
+                workdays=self._workdays,
+                preset=self.preset,
+                source=self.source,
+            )
+            twin.lenient = True
+            self._provisional = twin
+        return self._provisional
+
+    def is_provisional(self, due: datetime) -> bool:
+        """Whether a due time reaches past the holiday data (it was worked out from the weekly
+        hours alone and moves when the year's holidays are added)."""
+        until = self.data_until()
+        return until is not None and due.astimezone(self.tz).date() > until
 
     # --- tables -----------------------------------------------------------------------------
 
@@ -574,11 +640,24 @@ def _iso(moment: datetime) -> str:
 
 
 def format_due(
-    calendar_arg: str, start: str, minutes: float, search_dirs: Sequence[Path] = ()
+    calendar_arg: str,
+    start: str,
+    minutes: float,
+    search_dirs: Sequence[Path] = (),
+    *,
+    provisional: bool = False,
 ) -> str:
-    """The due time as ISO 8601 with the calendar's UTC offset at that instant."""
+    """The due time as ISO 8601 with the calendar's UTC offset at that instant. Past the
+    calendar's holiday data it refuses unless `provisional` (then the weekly hours count and
+    the text says the time is provisional)."""
     calendar = load_calendar(calendar_arg, search_dirs)
-    return _iso(calendar.due(parse_instant(start, calendar.tz), minutes))
+    if provisional:
+        calendar = calendar.provisional()
+    due = calendar.due(parse_instant(start, calendar.tz), minutes)
+    if calendar.is_provisional(due):
+        until = calendar.data_until()
+        return f"{_iso(due)} (provisional: {calendar.name} knows holidays until {until})"
+    return _iso(due)
 
 
 def format_elapsed(

@@ -108,6 +108,8 @@ def countdown(
         remaining = cal.elapsed_us(now, due_at) / 1_000_000
         resumes = None if cal.is_working(now) else cal.next_working(now)
     text = span(remaining, lang)
+    if calendar and calendars.get(calendar).is_provisional(due_at):
+        text = "~" + text  # worked out from the weekly hours: the year's holidays are unknown
     if resumes is not None:
         return Countdown(Tone.AFTER_HOURS, text + "⏸", remaining, resumes)
     tone = Tone.AT_RISK if state == "at_risk" else Tone.ON_TRACK

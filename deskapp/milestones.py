@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 
 from sqlmodel import Session, col, select
 
-from deskapp import sla
+from deskapp import audit, sla
 from deskapp.domain import MilestoneKind, Severity
 from store.models import Complaint, Milestone
 
@@ -33,6 +33,7 @@ class Row(Protocol):
     met_at: datetime | None
     cancelled: bool
     is_open: bool
+    provisional: bool
 
 
 def load(session: Session, complaint_id: int) -> list[Milestone]:
@@ -72,6 +73,7 @@ def start(
             calendar=planned.calendar,
             started_at=planned.started_at,
             due_at=planned.due_at,
+            provisional=calendars.get(planned.calendar).is_provisional(planned.due_at),
         )
         session.add(row)
         started.append(row)
@@ -102,6 +104,7 @@ def resume_all(rows: Sequence[Row], now: datetime, calendars: sla.CalendarSet) -
         if row.is_open and row.paused_at is not None:
             new_due, added = sla.resume(row, now, calendars)
             row.due_at = new_due
+            row.provisional = calendars.get(row.calendar).is_provisional(new_due)
             row.paused_seconds += added
             row.paused_at = None
             longest = max(longest, added)
@@ -179,3 +182,39 @@ def backfill(session: Session, policy: sla.SlaPolicy, calendars: sla.CalendarSet
         set_head(complaint, load(session, complaint.id), policy, calendars)
         session.add(complaint)
     return len(missing)
+
+
+def settle_provisional(session: Session, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> int:
+    """Work out again the open due times that were provisional (past a calendar's holiday
+    data when they were given); returns how many moved. Run at start-up and after migrating:
+    once the year's holidays are known, a promise follows them. A due time is its start plus
+    its budget plus the working time it was paused, all in its calendar, so it can always be
+    recomputed from the row; one still past the data stays provisional."""
+    rows = session.exec(
+        select(Milestone).where(col(Milestone.is_open), col(Milestone.provisional))
+    ).all()
+    moved: dict[int, list[dict[str, object]]] = {}
+    for row in rows:
+        calendar = calendars.get(row.calendar)
+        due = calendar.due_seconds(row.started_at, row.budget_minutes * 60 + row.paused_seconds)
+        due = due.astimezone(UTC)
+        still = calendar.is_provisional(due)
+        if due != row.due_at or still != row.provisional:
+            change = {"kind": row.kind, "due_at": [row.due_at, due], "provisional": still}
+            moved.setdefault(row.complaint_id, []).append(change)
+            row.due_at, row.provisional = due, still
+            session.add(row)
+    for complaint_id, changes in moved.items():
+        complaint = session.get(Complaint, complaint_id)
+        if complaint is not None:
+            set_head(complaint, load(session, complaint_id), policy, calendars)
+            session.add(complaint)
+            # A promise changed: the case's record says when and why, like any other change.
+            audit.append(
+                session,
+                kind="due_recomputed",
+                actor_id=None,
+                complaint_id=complaint_id,
+                payload={"milestones": changes, "why": "the calendar now knows the holidays"},
+            )
+    return len(moved)

@@ -97,6 +97,7 @@ class MilestoneRecord(_Record):
     met_at: datetime | None
     cancelled: bool
     is_open: bool
+    provisional: bool
 
 
 #: Which table each record copies, and the columns it leaves out on purpose.

@@ -323,16 +323,23 @@ def load_policy(path: Path | None = None, *, calendar_dirs: Sequence[Path] = ())
 
 
 class CalendarSet:
-    """The calendars milestones name, each loaded once, from the deployment's directories first."""
+    """The calendars milestones name, each loaded once, from the deployment's directories first.
 
-    def __init__(self, search_dirs: Sequence[Path] = ()) -> None:
+    The live desk's set is `provisional`: past a calendar's holiday data it still gives due
+    times (from the weekly hours, marked provisional) instead of failing on New Year's Day.
+    """
+
+    def __init__(self, search_dirs: Sequence[Path] = (), *, provisional: bool = False) -> None:
         self.search_dirs = tuple(Path(d) for d in search_dirs)
+        self.provisional = provisional
         self._loaded: dict[str, BusinessCalendar] = {}
 
     def get(self, name: str) -> BusinessCalendar:
         calendar = self._loaded.get(name)
         if calendar is None:
             calendar = load_calendar(name, self.search_dirs)
+            if self.provisional:
+                calendar = calendar.provisional()
             self._loaded[name] = calendar
         return calendar
 

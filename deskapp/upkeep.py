@@ -21,11 +21,14 @@ class Upkeep:
     heads_filled: int
     #: Customer merges (the same phone written two ways) now recorded as audit events.
     merges_recorded: int
+    #: Cases whose provisional due times moved now that their calendar knows the holidays.
+    provisional_settled: int = 0
 
 
 def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> Upkeep:
     with write_session(engine) as s:
         filled = milestones.backfill(s, policy, calendars)
+        settled = milestones.settle_provisional(s, policy, calendars)
         merges = s.exec(
             select(CustomerMerge)
             .where(col(CustomerMerge.event_id).is_(None))
@@ -47,4 +50,4 @@ def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.Calendar
             )
             merge.event_id = event.id
             s.add(merge)
-    return Upkeep(filled, len(merges))
+    return Upkeep(filled, len(merges), settled)

@@ -149,6 +149,8 @@ class Milestone(SQLModel, table=True):
     paused_seconds: float = 0.0
     met_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     cancelled: bool = False
+    #: The due time reaches past its calendar's holiday data (worked out from the weekly hours).
+    provisional: bool = False
     is_open: bool = True
 
 

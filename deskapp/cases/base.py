@@ -60,7 +60,11 @@ class DeskBase:
         self.policy = policy or sla.load_policy(
             self.settings.sla.policy_file, calendar_dirs=self.settings.sla.calendar_dirs
         )
-        self.calendars = calendars or sla.CalendarSet(self.settings.sla.calendar_dirs)
+        # The live desk never stops at the end of the holiday data: due times past it are
+        # given from the weekly hours and marked provisional (see deskapp.calendar).
+        self.calendars = calendars or sla.CalendarSet(
+            self.settings.sla.calendar_dirs, provisional=True
+        )
         self.rules = workflow.Rules(legal_review_amount=self.settings.legal_review_amount)
 
     def actor(self, login: str) -> Actor:

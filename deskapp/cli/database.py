@@ -38,6 +38,11 @@ def upgrade(db_url: str | None) -> None:
     done = after_upgrade(engine, desk.policy, desk.calendars)
     if done.heads_filled:
         click.echo(f"{where}: filled the at-risk time of {done.heads_filled} open cases")
+    if done.provisional_settled:
+        click.echo(
+            f"{where}: worked out again the provisional due times of "
+            f"{done.provisional_settled} cases (their calendars now know the holidays)"
+        )
     if done.merges_recorded:
         click.echo(
             f"{where}: merged {done.merges_recorded} duplicate customers "

@@ -25,13 +25,19 @@ _calendar_option = click.option(
 @_calendar_option
 @click.option("--start", required=True, help="ISO 8601; without an offset, in the calendar's zone.")
 @click.option("--minutes", required=True, type=float, help="Working minutes.")
+@click.option(
+    "--provisional",
+    is_flag=True,
+    help="Past the calendar's holiday data, count its weekly hours instead of refusing "
+    "(the live desk does this and marks such due times provisional).",
+)
 @db_option
-def due(calendar: str, start: str, minutes: float, db_url: str | None) -> None:
+def due(calendar: str, start: str, minutes: float, provisional: bool, db_url: str | None) -> None:
     """Print the instant by which MINUTES of working time have passed since START."""
     from deskapp.calendar import CalendarError, format_due
 
     try:
-        click.echo(format_due(calendar, start, minutes, calendar_dirs()))
+        click.echo(format_due(calendar, start, minutes, calendar_dirs(), provisional=provisional))
     except (CalendarError, ValueError) as exc:
         fail(str(exc))
 

@@ -74,6 +74,7 @@ class MilestoneRow:
     met_at: datetime | None = None
     cancelled: bool = False
     is_open: bool = True
+    provisional: bool = False
 
 
 def _json(value: Any) -> Any:
@@ -214,7 +215,9 @@ class Builder:
         self, kind: MilestoneKind, severity: Severity, vip: bool, start: datetime
     ) -> MilestoneRow:
         p = self.planner.plan(kind, severity, vip, start)
-        return MilestoneRow(KINDS[p.kind], p.budget_minutes, p.calendar, p.started_at, p.due_at)
+        row = MilestoneRow(KINDS[p.kind], p.budget_minutes, p.calendar, p.started_at, p.due_at)
+        row.provisional = self.planner.calendars.get(p.calendar).is_provisional(p.due_at)
+        return row
 
     def build(self, case: Case, out: Chunk) -> None:
         """Replay one case's story through the workflow's effects and emit its rows."""
@@ -486,6 +489,7 @@ class Builder:
                     values.instant(row.met_at),
                     values.boolean(row.cancelled),
                     values.boolean(row.is_open),
+                    values.boolean(row.provisional),
                 )
             )
         for dept_id in assists:

@@ -43,7 +43,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "milestone": _words(
         "id complaint_id kind budget_minutes calendar started_at due_at paused_at "
-        "paused_seconds met_at cancelled is_open"
+        "paused_seconds met_at cancelled is_open provisional"
     ),
     "complaint_assist": _words("complaint_id department_id"),
     "note": _words("id complaint_id author_id at body customer_facing"),

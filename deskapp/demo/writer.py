@@ -214,7 +214,7 @@ def generate(
     started = time.perf_counter()  # a duration for the report, not a time of day
     settings = settings or load_settings()
     policy = policy or sla.load_policy(settings.sla.policy_file)
-    calendars = calendars or sla.CalendarSet(settings.sla.calendar_dirs)
+    calendars = calendars or sla.CalendarSet(settings.sla.calendar_dirs, provisional=True)
     workers = default_workers() if workers is None else workers
     with write_session(engine) as s:
         # Lock the chain's head first: on PostgreSQL concurrent writers queue behind the demo

@@ -186,7 +186,8 @@ def test_year_without_preset_data_raises(office: BusinessCalendar) -> None:
         office.due(sh(2027, 1, 4, 9, 0), 10)
     assert str(info.value) == (
         "calendar 'office' (preset cn) has no holiday data for 2027; add the year's dates to "
-        "holidays/workdays or update chinesecalendar"
+        "holidays/workdays or update chinesecalendar (`deskapp sla due --provisional` counts the "
+        "weekly hours instead)"
     )
     # A 2026 start whose budget runs into 2027 must not guess either.
     with pytest.raises(CalendarDataError):
