@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -134,12 +133,15 @@ def desk_terminal(
     yield open_terminal
     for terminal in opened:
         terminal.close()
-    # A closed session hangs the desk up; it saves its draft and exits. Whatever is still
-    # running a few seconds later is stopped here, so test runs do not pile up processes.
-    deadline = time.monotonic() + 5
+    # A closed session hangs the desk up; it saves its draft and exits. One still running a few
+    # seconds later would hold memory and connections on a real host: that fails the test
+    # (after it is stopped, so test runs do not pile up processes).
+    deadline = time.monotonic() + 4
     while desk_pids(home) and time.monotonic() < deadline:
         time.sleep(0.1)
-    for pid in desk_pids(home):
-        warnings.warn(f"desk process {pid} did not exit after its terminal closed", stacklevel=1)
+    left = desk_pids(home)
+    for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    if left:
+        pytest.fail(f"desk processes {left} did not exit after their terminal closed")
