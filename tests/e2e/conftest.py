@@ -30,7 +30,9 @@ class Terminal:
     """One desk in its own tmux server (`-L`): test workers running side by side never share
     a server, so one test's last session closing cannot take another test's server with it."""
 
-    def __init__(self, name: str, env: dict[str, str], command: str) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], command: str, size: tuple[int, int] = (120, 40)
+    ) -> None:
         self.name = name
         exports = " ".join(f"{k}={v}" for k, v in env.items())
         subprocess.run(
@@ -40,9 +42,9 @@ class Terminal:
                 "-s",
                 name,
                 "-x",
-                "120",
+                str(size[0]),
                 "-y",
-                "40",
+                str(size[1]),
                 f"env {exports} {command}; sleep 30",
             ),
             check=True,
