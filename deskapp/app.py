@@ -13,15 +13,17 @@ import signal
 import sys
 import threading
 from collections.abc import Callable
+from datetime import timedelta
 from typing import ClassVar, Protocol, runtime_checkable
 
-from textual import on, work
+from textual import events, on, work
 from textual.binding import Binding, BindingType
 from textual.command import Provider
 from textual.notifications import SeverityLevel
+from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from deskapp import permissions
+from deskapp import clock, permissions
 from deskapp.alerts import Alert, MyCasesWatch
 from deskapp.auth import os_login
 from deskapp.cases import Desk
@@ -43,6 +45,7 @@ from screens.dialogs.registered import RegisteredScreen
 from screens.help import HelpScreen
 from screens.inbox import InboxScreen
 from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
+from screens.lock import LockScreen
 from screens.palette import DeskCommands
 from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
@@ -55,6 +58,8 @@ from widgets.terminal_driver import DeskDriver
 CALENDAR_KEEPERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 #: Seconds between checks of my cases for at-risk, breached and newly assigned.
 ALERT_EVERY = 2.0
+#: Seconds between looks at how long the desk has been left without a key.
+IDLE_CHECK_EVERY = 5.0
 #: Seconds a hung-up desk has to leave in order before it is ended (its draft is saved first).
 HANG_UP_GRACE = 1.5
 THEMES = {"ansi": "ansi-dark", "ansi-dark": "ansi-dark", "ansi-light": "ansi-light"}
@@ -109,6 +114,9 @@ class DeskApp(KeyOrderedApp[None]):
             scripts=scripts or default_library(),
         )
         self.os_user = os_user
+        self._last_input_at = clock.now()
+        self._locked = False
+        self._desk_timers: list[Timer] = []
         settings = desk.settings
         self.theme = THEMES.get(settings.theme, settings.theme)
         self.title = self.ctx.t("app.title")
@@ -171,12 +179,66 @@ class DeskApp(KeyOrderedApp[None]):
         # The first poll takes stock of my cases; it waits one interval so it does not compete
         # with the queue's first page for the database and the interpreter.
         self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id)
-        self.set_interval(ALERT_EVERY, self._poll_alerts)
+        self._desk_timers = [self.set_interval(ALERT_EVERY, self._poll_alerts)]
+        self._last_input_at = clock.now()
+        if self.ctx.desk.settings.idle_lock_minutes:
+            self._desk_timers.append(self.set_interval(IDLE_CHECK_EVERY, self.check_idle_lock))
+
+    # -- the idle lock --------------------------------------------------------------------------
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, (events.Key, events.Paste, events.MouseDown)):
+            self._last_input_at = clock.now()
+        await super().on_event(event)
+
+    def check_idle_lock(self) -> None:
+        """Lock the desk when nobody has touched it for the configured minutes."""
+        minutes = self.ctx.desk.settings.idle_lock_minutes
+        if self.ctx.actor is None or self._locked or not minutes:
+            return
+        if clock.now() - self._last_input_at >= timedelta(minutes=minutes):
+            self.lock(minutes)
+
+    def lock(self, idle_minutes: int) -> None:
+        self._locked = True
+        self._flush_drafts()  # a lock may end in a sign-out: what was typed is on disk first
+        self._record_lock(self.ctx.me.staff_id, idle_minutes)
+        lock = LockScreen(self.ctx, idle_minutes=idle_minutes, os_user=self.os_user)
+        self.push_screen(lock, self._unlocked)
+        self.refresh_bindings()
+
+    @work(thread=True, exit_on_error=False, group="upkeep")
+    def _record_lock(self, staff_id: int, idle_minutes: int) -> None:
+        from deskapp.auth import record_screen_lock
+
+        record_screen_lock(self.ctx.desk.engine, staff_id, idle_minutes)
+
+    def _unlocked(self, result: tuple[bool, str] | None) -> None:
+        self._locked = False
+        self._last_input_at = clock.now()
+        self.refresh_bindings()
+        opened, message = result or (False, "")
+        if not opened:
+            self.sign_out(message)
+
+    def sign_out(self, message: str) -> None:
+        """Back to the sign-in screen, drafts saved (the next sign-in offers them again)."""
+        self._flush_drafts()
+        for timer in self._desk_timers:
+            timer.stop()
+        self._desk_timers = []
+        self.ctx.actor = None
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen(self.ctx))
+        self.refresh_bindings()
+        if message:
+            self.notify(message, severity="warning", timeout=15)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")
     def _poll_alerts(self) -> None:
-        from deskapp import clock
-
+        if self.ctx.actor is None:
+            return
         alerts = self._watch.poll(clock.now())
         if alerts:
             self.call_from_thread(self._alert, alerts)
@@ -215,7 +277,10 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _alert(self, alerts: list[Alert]) -> None:
         """One short toast per kind of alert from a poll, however many cases it names: ten
-        breaches at once must not bury an 80x24 screen under ten toasts."""
+        breaches at once must not bury an 80x24 screen under ten toasts. A locked desk shows
+        none: they name customers (the inbox keeps them)."""
+        if self._locked:
+            return
         for kind in ("breached", "at_risk", "assigned"):
             named = [a for a in alerts if a.kind == kind]
             if not named:
@@ -291,7 +356,9 @@ class DeskApp(KeyOrderedApp[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Desk actions appear (in the key bar and help) only once somebody is signed in; the
-        breach board only for the roles that watch it."""
+        breach board only for the roles that watch it. A locked desk offers nothing but quit."""
+        if self._locked and action != "request_quit":
+            return False
         if action in ("new_complaint", "queue", "breach_board", "inbox") and self.ctx.actor is None:
             return False
         if action == "breach_board":

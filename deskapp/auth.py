@@ -65,8 +65,11 @@ class AccountLocked(DeskError):
         super().__init__(f"too many failed sign-ins; try again in {minutes} minutes")
 
 
-def sign_in(engine: Engine, login: str, password: str) -> Staff:
+def sign_in(engine: Engine, login: str, password: str, *, unlocking: bool = False) -> Staff:
     """Check a password; the fifth failure in a row locks the account for 15 minutes.
+
+    `unlocking`: the same check at an idle-locked desk (its success is a `screen_unlocked`
+    event; its failures count towards the same lockout, so the lock is no way round it).
 
     A failure is counted (and audited) in a transaction that commits before the refusal is
     raised, so the count survives. An unknown login costs a hash too, so timing says nothing.
@@ -82,7 +85,7 @@ def sign_in(engine: Engine, login: str, password: str) -> Staff:
             raise AccountLocked(staff.locked_until, _minutes_left(staff.locked_until, now))
         if verify_password(password, staff.password_hash):
             staff.failed_logins, staff.locked_until = 0, None
-            kind, extra = "sign_in", {}
+            kind, extra = ("screen_unlocked" if unlocking else "sign_in"), {}
         else:
             staff.failed_logins += 1
             failure = SignInError()
@@ -123,6 +126,37 @@ def sign_in_os_user(engine: Engine, os_login: str) -> Staff:
             actor_id=staff.id,
             payload={"login": os_login, "os_user": True},
             at=now,
+        )
+        return staff
+
+
+def record_screen_lock(engine: Engine, staff_id: int, idle_minutes: int) -> None:
+    """An unattended desk locked itself: when, and whose session it was."""
+    with write_session(engine) as s:
+        staff = s.get(Staff, staff_id)
+        login = staff.login if staff is not None else ""
+        audit.append(
+            s,
+            kind="screen_locked",
+            actor_id=staff_id,
+            payload={"login": login, "idle_minutes": idle_minutes},
+            at=clock.now(),
+        )
+
+
+def unlock_os_user(engine: Engine, os_login: str, staff_id: int) -> Staff:
+    """An SSH session's locked desk comes back with a key press: the operating system still
+    vouches for the person, but the account must still be the one signed in, and active."""
+    with write_session(engine) as s:
+        staff = s.exec(select(Staff).where(Staff.login == os_login)).first()
+        if staff is None or not staff.active or staff.id != staff_id:
+            raise NotFound(f"no active staff account for the operating-system user {os_login!r}")
+        audit.append(
+            s,
+            kind="screen_unlocked",
+            actor_id=staff.id,
+            payload={"login": os_login, "os_user": True},
+            at=clock.now(),
         )
         return staff
 

@@ -65,6 +65,10 @@ class Settings(BaseSettings):
     script_dirs: list[Path] = Field(default_factory=lambda: [config_dir() / "scripts"])
     #: Warn at sign-in this many days before a business calendar's holiday data runs out.
     calendar_warning_days: int = 60
+    #: Lock an unattended desk after this many minutes without a key or a click (0: never).
+    #: The screen underneath and any draft survive; the password (or, signed in as the
+    #: operating-system user, a key) opens it again.
+    idle_lock_minutes: int = Field(default=10, ge=0)
     #: False runs the desk with the mouse off (keyboard-only workstations, some SSH clients).
     mouse: bool = True
 

@@ -27,7 +27,11 @@ MakeApp = Callable[..., DeskApp]
 @pytest.fixture
 def desk(sqlite_engine: Engine) -> Desk:
     seed_staff(sqlite_engine)
-    return Desk(sqlite_engine)
+    made = Desk(sqlite_engine)
+    # Tests move the clock by hours; the idle lock would cover their screens. Its own tests
+    # (test_idle_lock.py) switch it on.
+    made.settings.idle_lock_minutes = 0
+    return made
 
 
 @pytest.fixture
