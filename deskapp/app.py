@@ -347,6 +347,11 @@ class DeskApp(KeyOrderedApp[None]):
         watchdog.start()
         self.exit(return_code=128 + signum)
 
+    def on_exit_app(self) -> None:
+        """However the desk is asked to leave (ctrl+q, a browser tab closed by textual-serve,
+        SIGTERM), what is typed reaches the drafts before the screens go."""
+        self._flush_drafts()
+
     def _flush_drafts(self) -> None:
         for screen in self.screen_stack:
             if isinstance(screen, IntakeScreen):

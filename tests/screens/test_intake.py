@@ -447,3 +447,23 @@ async def test_roles_that_do_not_take_complaints_are_not_offered_f2(make_app: Ma
     async with agent.run_test(size=SIZE) as pilot:
         await sign_in(pilot)
         assert "F2" in str(agent.screen.query_one(KeyBar).content)
+
+
+async def test_an_exit_from_outside_saves_the_draft_at_once(
+    make_app: MakeApp, drafts: DraftStore
+) -> None:
+    """textual-serve closes a browser tab's desk with an exit message, no key and no signal:
+    the draft is written then, not left to the debounce timer."""
+    from textual import messages
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await open_intake(pilot)
+        await pilot.press(*"13800138000", "tab", *"Lily", "tab", *"Lid")
+        assert drafts.load("agent", "intake") is None or (
+            drafts.load("agent", "intake").values["subject"] != "Lid"  # type: ignore[union-attr]
+        )
+        app.post_message(messages.ExitApp())
+        await pilot.pause()
+    saved = drafts.load("agent", "intake")
+    assert saved is not None and saved.values["subject"] == "Lid"
