@@ -284,6 +284,8 @@ class Builder:
             "departments_left": "",
             "reopen_count": 0,
             "version": 1,
+            "source": "",
+            "external_id": "",
             "created_at": created,
             "updated_at": created,
             "updated_by_id": owner,
