@@ -28,6 +28,7 @@ CSV_FIELD_LIMIT = min(sys.maxsize, 2**31 - 1)
 #: The share of lines that may fail to decode as UTF-8 in a file still read as UTF-8 (a few
 #: damaged rows); beyond it the file is in another encoding.
 UTF8_DAMAGE = 0.05
+UTF8_DAMAGED_LINES = 3
 #: Separators a file may use; the header line decides.
 DELIMITERS = (",", "\t", ";", "|")
 _GB_FAMILY = {"gb2312", "gbk", "gb18030", "hz", "big5"}
@@ -81,9 +82,9 @@ def _allow_large_fields() -> None:
 
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 when the file is UTF-8 but for a few damaged lines (they become bad rows);
-    otherwise what charset-normalizer finds, with the GB family read as GB18030 (a superset of
-    GB2312 and GBK, so a GBK file never fails on a rarer character)."""
+    """UTF-8 when the file is UTF-8 but for a few damaged lines (they become bad rows); then
+    GB18030 when the whole file is valid in it (a superset of GB2312 and GBK, so a GBK file
+    never fails on a rarer character); otherwise what charset-normalizer finds."""
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -99,8 +100,13 @@ def detect_encoding(data: bytes) -> str:
                 bad = len(lines)
                 break
             bad += 1
-    if lines and bad / len(lines) <= UTF8_DAMAGE:
+    if bad <= max(UTF8_DAMAGED_LINES, UTF8_DAMAGE * len(lines)):
         return "utf-8"
+    try:
+        data.decode("gb18030")
+        return "gb18030"
+    except UnicodeDecodeError:
+        pass
     best = charset_normalizer.from_bytes(data).best()
     if best is None:
         raise ReadError("cannot tell the file's encoding; give --encoding utf-8 or gb18030")
