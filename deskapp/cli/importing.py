@@ -19,14 +19,6 @@ from deskapp.cli.common import db_option, fail, main, open_desk
 SHOWN_BAD = 20
 
 
-def os_user() -> str:
-    """The operating-system user running the command, recorded in the import's events."""
-    import os
-    import pwd
-
-    return pwd.getpwuid(os.getuid()).pw_name
-
-
 @main.command("import")
 @db_option
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
@@ -84,7 +76,7 @@ def import_command(
     open ones get milestones from their received date. Importing a file again adds nothing.
     """
     from deskapp.cases import Desk
-    from deskapp.importing import ImportFailed, ImportOptions, run_import
+    from deskapp.importing import ImportFailed, ImportOptions, os_user, run_import
 
     settings, _, engine = open_desk(db_url, "en")
     desk = Desk(engine, settings)

@@ -20,7 +20,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import Engine
 
-from deskapp import clock, sla
+from deskapp import clock, permissions, sla
+from deskapp.cases import Actor, Desk
 from deskapp.config import Settings
 from deskapp.importing.plan import BadRow, Case, ImportFailed, ImportOptions, Plan, plan_import
 from deskapp.importing.writer import BatchInfo, Who, Writer, existing_ids, import_owner
@@ -33,6 +34,8 @@ __all__ = [
     "ImportReport",
     "Plan",
     "Progress",
+    "import_as",
+    "os_user",
     "run_import",
 ]
 
@@ -180,4 +183,37 @@ def _report(
         seconds=time.perf_counter() - started,
         default_status=plan.default_status,
         notes=notes,
+    )
+
+
+def os_user() -> str:
+    """The operating-system user running this process, recorded in every import's events
+    (whoever runs the desk with the database URL holds the database's rights)."""
+    import os
+    import pwd
+
+    return pwd.getpwuid(os.getuid()).pw_name
+
+
+def import_as(
+    desk: Desk,
+    actor: Actor,
+    path: Path,
+    options: ImportOptions,
+    progress: Progress | None = None,
+) -> ImportReport:
+    """An import run from the desk by a signed-in person, who must hold the `import`
+    permission (supervisor, admin); the batch events name them and the OS user."""
+    permissions.check("import", actor.facts(), None)
+    return run_import(
+        desk.engine,
+        path,
+        options,
+        settings=desk.settings,
+        policy=desk.policy,
+        calendars=desk.calendars,
+        os_user=os_user(),
+        staff_id=actor.staff_id,
+        staff_login=actor.login,
+        progress=progress,
     )
