@@ -131,6 +131,9 @@ def run_import(
         )
         writer = Writer(engine, policy, calendars, settings.tz, who, info)
         done = 0
+        # In received order: each day's numbers follow the order complaints came in, and a
+        # batch spans few days (one counter update per day and batch).
+        fresh = sorted(fresh, key=lambda c: (c.received_at, c.line))
 
         def step(n: int) -> None:
             nonlocal done

@@ -14,7 +14,7 @@ Each batch writes one `import_batch` event (who ran it, from which file, what it
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -194,7 +194,20 @@ class Writer:
             ).all()
         ]
         milestones = [
-            {"complaint_id": cid, **asdict(row)}
+            {
+                "complaint_id": cid,
+                "kind": row.kind,
+                "budget_minutes": row.budget_minutes,
+                "calendar": row.calendar,
+                "started_at": row.started_at,
+                "due_at": row.due_at,
+                "paused_at": row.paused_at,
+                "paused_seconds": row.paused_seconds,
+                "met_at": row.met_at,
+                "cancelled": row.cancelled,
+                "is_open": row.is_open,
+                "provisional": row.provisional,
+            }
             for cid, rows in zip(ids, plans, strict=True)
             for row in rows
         ]
