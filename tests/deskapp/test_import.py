@@ -217,3 +217,22 @@ def test_the_command_reports_and_exits_by_outcome(
     assert refused.exit_code == 2 and "--date-format" in refused.output
     verify = runner.invoke(main, ["audit", "verify", "--db", db_url])
     assert verify.exit_code == 0 and "intact" in verify.output
+
+
+def test_tab_separated_crlf_bom_variant_keeps_narratives_exactly(
+    engine: Engine, staffed: dict[str, int], tmp_path: Path
+) -> None:
+    from tests.deskapp.test_import_reading import write_csv
+
+    rows = fixture_rows()
+    rows[1][5] = '第一行，含逗号, and "quotes".\r\nSecond line\ttabbed.\n\nFourth: ' + "长" * 20_000
+    rows[2][5] = "z" * 1_048_576  # a 1 MB field: this record is refused, the others import
+    path = write_csv(tmp_path / "v.tsv", rows, delimiter="\t", line_end="\r\n", bom=True)
+    report = run(engine, path)
+    assert [b.line for b in report.bad] == [6]  # record 1 spans lines 2-5
+    assert "1,048,576 characters" in report.bad[0].reason
+    assert report.imported == 29
+    with read_session(engine) as s:
+        stored = s.exec(select(Complaint).where(Complaint.external_id == rows[1][17])).one()
+    assert stored.description == rows[1][5]
+    chain_ok(engine)
