@@ -21,6 +21,8 @@ from textual.widgets import Checkbox, ProgressBar, Static
 
 from deskapp.context import DeskContext
 from deskapp.display import one_line
+from deskapp.domain import Status
+from deskapp.i18n import enum_label
 from deskapp.importing import ImportFailed, ImportOptions, ImportReport, import_as
 from screens.base import DeskScreen
 from widgets.safe_input import SafeInput
@@ -141,6 +143,7 @@ class ImportScreen(DeskScreen):
                 received = case.received_at.astimezone(tz).date().isoformat()
                 lines.append(
                     f"  {case.line}: {one_line(case.external_id)} · {received} · "
-                    f"{'closed' if case.closed else 'open'} · {one_line(case.subject)[:50]}"
+                    f"{enum_label(Status.CLOSED if case.closed else Status.NEW, self.ctx.lang)} · "
+                    f"{one_line(case.subject)[:50]}"
                 )
         self.result.update(Text("\n".join(lines)))
