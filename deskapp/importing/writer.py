@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 from sqlmodel import Session, col, select
 
@@ -73,11 +74,23 @@ def import_owner(engine: Engine, login: str | None) -> int:
             if staff is None or not staff.active or staff.id is None:
                 raise ValueError(f"no active staff account {login!r} to own the imported cases")
             return staff.id
-        staff = s.exec(select(Staff).where(Staff.login == IMPORT_LOGIN)).first()
-        if staff is None:
-            staff = Staff(login=IMPORT_LOGIN, display_name=IMPORT_NAME, roles="", active=False)
-            s.add(staff)
-            s.flush()
+        # Two imports starting at once both end with the one account (the login is unique).
+        table = sql_table("staff")
+        insert = postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
+        s.execute(
+            insert(table)
+            .values(
+                login=IMPORT_LOGIN,
+                display_name=IMPORT_NAME,
+                roles="",
+                password_hash="",
+                active=False,
+                compensation_limit=0,
+                failed_logins=0,
+            )
+            .on_conflict_do_nothing(index_elements=["login"])
+        )
+        staff = s.exec(select(Staff).where(Staff.login == IMPORT_LOGIN)).one()
         assert staff.id is not None
         return staff.id
 

@@ -236,3 +236,17 @@ def test_tab_separated_crlf_bom_variant_keeps_narratives_exactly(
         stored = s.exec(select(Complaint).where(Complaint.external_id == rows[1][17])).one()
     assert stored.description == rows[1][5]
     chain_ok(engine)
+
+
+def test_two_imports_of_one_file_at_once_write_each_case_once(
+    engine: Engine, staffed: dict[str, int]
+) -> None:
+    """Each batch checks the ids under the audit head's lock (BEGIN IMMEDIATE on SQLite), so
+    an import running beside another of the same file skips what the other wrote."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(2) as pool:
+        reports = list(pool.map(lambda _: run(engine, DATA / "v2-public.csv", batch=7), range(2)))
+    assert sum(r.imported for r in reports) == 30
+    assert counts(engine)[0] == 30
+    chain_ok(engine)
