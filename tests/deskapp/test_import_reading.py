@@ -281,3 +281,33 @@ def test_builtin_mapping_is_package_data() -> None:
     assert cfpb.channel.get("postal mail") == "letter"
     assert cfpb.status.get("Closed with monetary relief") == "closed"
     assert cfpb.status.get("In progress") == "open"
+
+
+def test_a_latin_export_is_read_in_the_encoding_charset_normalizer_finds(tmp_path: Path) -> None:
+    rows = fixture_rows()
+    for r in rows[1:]:
+        r[7] = "Société Générale Crédit Lyonnais"
+        r[5] = "Le relevé était erroné ; la réclamation a été déposée à l'agence."
+    path = write_csv(tmp_path / "latin.csv", rows, encoding="cp1252")
+    p = plan_import(path, ImportOptions(), ZONE, today=TODAY)
+    assert p.source.encoding not in ("utf-8", "gb18030")
+    assert p.bad == [] and len(p.cases) == 30
+    assert "Company: Société Générale Crédit Lyonnais" in p.cases[0].evidence
+
+
+def test_a_nul_character_and_an_over_long_id_are_bad_rows(tmp_path: Path) -> None:
+    rows = fixture_rows()
+    rows[1][5] = "before\x00after"
+    rows[2][17] = "9" * 129
+    p = plan_import(write_csv(tmp_path / "x.csv", rows[:4]), ImportOptions(), ZONE, today=TODAY)
+    assert [(b.line, b.reason) for b in p.bad] == [
+        (2, "column 'Consumer complaint narrative' holds a NUL character"),
+        (3, "the complaint id is 129 characters (at most 128)"),
+    ]
+    assert [c.line for c in p.cases] == [4]
+
+
+def test_a_forced_encoding_that_does_not_fit_the_header_is_refused(tmp_path: Path) -> None:
+    path = write_gb_file(tmp_path / "gbk.csv")
+    with pytest.raises(ImportFailed, match="header is not valid utf-8"):
+        plan_import(path, ImportOptions(encoding="utf-8"), ZONE, today=TODAY)
