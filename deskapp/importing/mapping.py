@@ -13,6 +13,7 @@ import fnmatch
 import re
 import unicodedata
 from dataclasses import dataclass, field
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -41,6 +42,7 @@ class MappingError(ValueError):
     """A mapping file that cannot be used, or a file no mapping fits."""
 
 
+@lru_cache(maxsize=8192)
 def loose(text: str) -> str:
     """A header or value as it is compared: width-folded, case-folded, letters and digits only
     (CJK characters are letters, so Chinese headers keep their meaning)."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import re
 import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -149,22 +150,19 @@ def read_source(path: Path, encoding: str = "auto") -> Source:
     return Source(path, encoding, delimiter, bom, [h.strip() for h in header], text)
 
 
+#: An undecodable byte, as `surrogateescape` keeps it.
+_BAD_BYTE = re.compile("[\udc80-\udcff]")
+
+
 def has_bad_bytes(fields: list[str]) -> bool:
     """Bytes the encoding could not decode sit in the text as lone surrogates."""
-    return any(_bad_byte(f) is not None for f in fields)
-
-
-def _bad_byte(text: str) -> int | None:
-    for ch in text:
-        if "\udc80" <= ch <= "\udcff":
-            return ord(ch) - 0xDC00
-    return None
+    return first_bad_byte(fields) is not None
 
 
 def first_bad_byte(fields: list[str]) -> tuple[int, int] | None:
     """(field index, byte value) of the first undecodable byte in a record, if any."""
     for i, f in enumerate(fields):
-        found = _bad_byte(f)
+        found = _BAD_BYTE.search(f)
         if found is not None:
-            return i, found
+            return i, ord(found.group()) - 0xDC00
     return None

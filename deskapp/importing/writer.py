@@ -20,13 +20,13 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session, col, select
 
 from deskapp import audit, clock, numbering, sla
 from deskapp import milestones as ms
 from deskapp.demo.builder import MilestoneRow
-from deskapp.demo.rows import Values, sql_table
+from deskapp.demo.rows import COLUMNS, Values, sql_table
 from deskapp.demo.writer import link_events, reserve_numbers, sync_sequences
 from deskapp.domain import MilestoneKind, Severity, Status
 from deskapp.importing.plan import Case
@@ -109,6 +109,18 @@ def existing_ids(engine: Engine, source: str, ids: Sequence[str]) -> set[str]:
                 ).all()
             )
     return found
+
+
+#: The milestone columns an import writes (all but the id, which the database gives).
+MILESTONE_COLUMNS = COLUMNS["milestone"][1:]
+
+
+def _insert_sql(dialect: Dialect, table: str, columns: Sequence[str]) -> str:
+    quote = dialect.identifier_preparer.quote
+    marker = "?" if dialect.paramstyle == "qmark" else "%s"
+    return "INSERT INTO {} ({}) VALUES ({})".format(
+        quote(table), ", ".join(quote(c) for c in columns), ", ".join([marker] * len(columns))
+    )
 
 
 def plain_now() -> datetime:
@@ -206,25 +218,29 @@ class Writer:
                 sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), complaints
             ).all()
         ]
+        # Straight to the driver, values converted as SQLAlchemy would (deskapp.demo.rows):
+        # four milestones a case are most of an import's rows.
+        values = Values(conn.dialect)
+        instant, boolean = values.instant, values.boolean
         milestones = [
-            {
-                "complaint_id": cid,
-                "kind": row.kind,
-                "budget_minutes": row.budget_minutes,
-                "calendar": row.calendar,
-                "started_at": row.started_at,
-                "due_at": row.due_at,
-                "paused_at": row.paused_at,
-                "paused_seconds": row.paused_seconds,
-                "met_at": row.met_at,
-                "cancelled": row.cancelled,
-                "is_open": row.is_open,
-                "provisional": row.provisional,
-            }
+            (
+                cid,
+                row.kind,
+                row.budget_minutes,
+                row.calendar,
+                instant(row.started_at),
+                instant(row.due_at),
+                instant(row.paused_at),
+                row.paused_seconds,
+                instant(row.met_at),
+                boolean(row.cancelled),
+                boolean(row.is_open),
+                boolean(row.provisional),
+            )
             for cid, rows in zip(ids, plans, strict=True)
             for row in rows
         ]
-        conn.execute(sa.insert(sql_table("milestone")), milestones)
+        conn.exec_driver_sql(_insert_sql(conn.dialect, "milestone", MILESTONE_COLUMNS), milestones)
         last_hash = self._events(s, conn, head, cases, ids, numbers, now)
         head.last_hash = last_hash
         s.add(head)
