@@ -43,6 +43,7 @@ from screens.dialogs.queue_filter import QueueFilterDialog
 from screens.dialogs.readback import ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.help import HelpScreen
+from screens.import_file import ImportScreen
 from screens.inbox import InboxScreen
 from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
 from screens.lock import LockScreen
@@ -88,6 +89,7 @@ class DeskApp(KeyOrderedApp[None]):
         Binding("f3", "queue", "Queue", id="app.queue"),
         Binding("f4", "breach_board", "Breaches", id="app.breach_board"),
         Binding("f7", "inbox", "Inbox", id="app.inbox"),
+        Binding("f8", "import_file", "Import", id="app.import"),
         Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -364,8 +366,13 @@ class DeskApp(KeyOrderedApp[None]):
         breach board only for the roles that watch it. A locked desk offers nothing but quit."""
         if self._locked and action != "request_quit":
             return False
-        if action in ("new_complaint", "queue", "breach_board", "inbox") and self.ctx.actor is None:
+        if (
+            action in ("new_complaint", "queue", "breach_board", "inbox", "import_file")
+            and self.ctx.actor is None
+        ):
             return False
+        if action == "import_file":
+            return self._may_import()
         if action == "breach_board":
             return bool(self.ctx.me.roles & BOARD_ROLES)
         if action == "new_complaint":
@@ -377,6 +384,17 @@ class DeskApp(KeyOrderedApp[None]):
         return self.ctx.actor is not None and permissions.allows(
             "intake", self.ctx.me.facts(), None
         )
+
+    def _may_import(self) -> bool:
+        """F8 is offered to the roles that import (supervisor, admin); the use case checks
+        again."""
+        return self.ctx.actor is not None and permissions.allows(
+            "import", self.ctx.me.facts(), None
+        )
+
+    def action_import_file(self) -> None:
+        if self._may_import() and not isinstance(self.screen, ImportScreen):
+            self.push_screen(ImportScreen(self.ctx))
 
     def action_queue(self) -> None:
         self._show_live(QueueScreen)
@@ -440,6 +458,7 @@ KEYED: tuple[type, ...] = (
     CaseScreen,
     CaseActionDialog,
     InboxScreen,
+    ImportScreen,
     HelpScreen,
     ConfirmDialog,
 )

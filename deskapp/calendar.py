@@ -26,6 +26,7 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from functools import cache
 from itertools import pairwise
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -78,6 +79,13 @@ Hours = tuple[Interval, ...]
 
 
 # --- instants as integer microseconds ------------------------------------------------------------
+
+
+@cache
+def _preset_last_year() -> int:
+    """The last year the installed chinesecalendar knows (fixed for the process; asked for
+    every due time a desk or an import gives, so not recounted each time)."""
+    return int(max(d.year for d in chinese_calendar.holidays))
 
 
 def _require_aware(moment: datetime, what: str = "moment") -> datetime:
@@ -260,7 +268,7 @@ class BusinessCalendar:
         """
         if self.preset != "cn":
             return None
-        year = max(d.year for d in chinese_calendar.holidays)
+        year = _preset_last_year()
         while year + 1 in self._listed_years:
             year += 1
         return date(year, 12, 31)

@@ -129,6 +129,14 @@ PERMISSIONS: dict[str, Permission] = {
         # A note discloses nothing and is recorded, so every role that reaches the case may
         # leave one (an administrator explaining a data correction, legal commenting).
         _p("add_note", set(Role), Scope.INVOLVED, "recorded as an event"),
+        # Bringing in another system's complaints writes many cases at once under an import
+        # account: for the people who run the desk, not for those who work single cases.
+        _p(
+            "import",
+            {R.SUPERVISOR, R.ADMIN},
+            condition="from a file (deskapp import, or the import screen); recorded as events",
+            on_case=False,
+        ),
     )
 }
 

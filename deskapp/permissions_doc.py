@@ -9,6 +9,8 @@ from deskapp.domain import Role, Status
 from deskapp.permissions import PERMISSIONS, Permission, Scope, reach
 from deskapp.workflow import TRANSITIONS
 
+#: What an action that is not on a case registers, for the "from states" column.
+NEW_CASES = {"import": "cases from a file"}
 _CELL = {Scope.DESK: "any case", Scope.DEPARTMENT: "own dept", Scope.INVOLVED: "involved"}
 
 
@@ -44,7 +46,7 @@ def render() -> str:
         starts = set(sources.get(p.action, ()))
         states = ", ".join(s.value for s in Status if s in starts)
         if not states:
-            states = "any" if p.on_case else "(registers a new case)"
+            states = "any" if p.on_case else f"(registers {NEW_CASES.get(p.action, 'a new case')})"
         lines.append(f"| `{p.action}` | " + " | ".join(cells) + f" | {states} | {p.condition} |")
     lines.append("")
     return "\n".join(lines)

@@ -66,6 +66,8 @@ class CaseRecord(_Record):
     departments_left: str
     reopen_count: int
     version: int
+    source: str
+    external_id: str
     created_at: datetime
     updated_at: datetime
 

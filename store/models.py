@@ -79,6 +79,16 @@ class Complaint(SQLModel, table=True):
         sa.Index("ix_complaint_dept_open", "primary_dept_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_assignee_open", "assignee_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_owner_open", "first_owner_id", "is_open", "next_due_at"),
+        # An imported case is imported once: its id in the source it came from is unique there
+        # (cases registered on the desk have no external id).
+        sa.Index(
+            "uq_complaint_source_external",
+            "source",
+            "external_id",
+            unique=True,
+            sqlite_where=sa.text("external_id <> ''"),
+            postgresql_where=sa.text("external_id <> ''"),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -130,6 +140,10 @@ class Complaint(SQLModel, table=True):
     )  # ids the case was transferred away from
     reopen_count: int = 0
     version: int = 1
+    #: Where an imported case came from (a mapping's source name, e.g. "cfpb"; "" when it was
+    #: registered on the desk) and its id there (or a hash of its row when the source has none).
+    source: str = Field(default="", max_length=64)
+    external_id: str = Field(default="", max_length=128)
     created_at: datetime = Field(sa_column=_instant(index=True))
     updated_at: datetime = Field(sa_column=_instant())
     updated_by_id: int | None = Field(default=None, foreign_key="staff.id")

@@ -8,7 +8,18 @@ environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG 
 One module per group of commands; importing them registers them on `main`.
 """
 
-from deskapp.cli import audit, calendars, database, demo, desk, docs, notice, serve, sla
+from deskapp.cli import (
+    audit,
+    calendars,
+    database,
+    demo,
+    desk,
+    docs,
+    importing,
+    notice,
+    serve,
+    sla,
+)
 from deskapp.cli.common import main
 
 __all__ = [
@@ -18,6 +29,7 @@ __all__ = [
     "demo",
     "desk",
     "docs",
+    "importing",
     "main",
     "notice",
     "serve",

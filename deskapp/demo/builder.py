@@ -50,7 +50,7 @@ SPOKEN = frozenset({Channel.PHONE, Channel.WALK_IN})
 WRITTEN = frozenset({Channel.EMAIL, Channel.LETTER})
 #: An event before it joins the chain: id, complaint id, actor id, the instant as the database
 #: takes it, kind, and the body (`audit.event_body`) its hash covers after the previous hash.
-Event = tuple[int, int, int | None, Any, str, str]
+Event = tuple[int, int | None, int | None, Any, str, str]
 SCORES = (1, 2, 3, 4, 5)
 SCORE_WEIGHTS = (3, 5, 14, 38, 40)
 CENT = Decimal("0.01")
@@ -284,6 +284,8 @@ class Builder:
             "departments_left": "",
             "reopen_count": 0,
             "version": 1,
+            "source": "",
+            "external_id": "",
             "created_at": created,
             "updated_at": created,
             "updated_by_id": owner,

@@ -39,6 +39,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
         "compensation_amount plan_proposed_by_id "
         "legal_cleared compensation_approved_by_id customer_confirmed_at satisfaction "
         "satisfaction_comment resume_status departments_left reopen_count version "
+        "source external_id "
         "created_at updated_at updated_by_id"
     ),
     "milestone": _words(

@@ -59,7 +59,7 @@ def has_staff(engine: Engine) -> bool:
         return s.exec(select(Staff.id).limit(1)).first() is not None
 
 
-def _link(events: Sequence[Event], last_hash: str) -> tuple[list[tuple[Any, ...]], str]:
+def link_events(events: Sequence[Event], last_hash: str) -> tuple[list[tuple[Any, ...]], str]:
     """The `case_event` rows for these events, in id order, continuing the chain from
     `last_hash`; returns them and the new last hash.
 
@@ -137,7 +137,7 @@ def _max_id(session: Session, table: str) -> int:
     return int(session.execute(sa.select(func.coalesce(func.max(t.c.id), 0))).scalar_one())
 
 
-def _reserve_numbers(session: Session, per_day: dict[str, int]) -> dict[str, int]:
+def reserve_numbers(session: Session, per_day: dict[str, int]) -> dict[str, int]:
     """Advance each day's counter past that day's demo cases with one atomic upsert per day,
     so intakes made afterwards (or meanwhile, on PostgreSQL) continue the sequence instead of
     colliding. Returns the first number of each day's block."""
@@ -158,7 +158,7 @@ def _reserve_numbers(session: Session, per_day: dict[str, int]) -> dict[str, int
     return first
 
 
-def _sync_sequences(session: Session) -> None:
+def sync_sequences(session: Session) -> None:
     """Rows went in with explicit ids; PostgreSQL's id sequences must move past them."""
     if session.get_bind().dialect.name != "postgresql":
         return
@@ -256,7 +256,7 @@ def generate(
                 part.notes,
             ):
                 raise RuntimeError("deskapp demo: a chunk's rows do not match its reserved ids")
-            linked, last_hash = _link(built.events, last_hash)
+            linked, last_hash = link_events(built.events, last_hash)
             # Parents before children: foreign keys are checked row by row.
             for table, rows in (
                 ("customer", new),
@@ -274,7 +274,7 @@ def generate(
         head.last_event_id, head.last_hash = first_ids.event + events - 1, last_hash
         s.add(head)
         s.flush()
-        _sync_sequences(s)
+        sync_sequences(s)
         # The mark `is_demo` looks for: the sign-in screen then lists the demo accounts.
         audit.append(s, kind=DEMO_EVENT, actor_id=None, payload={"cases": cases, "seed": seed})
     new_customers = sum(len(rows) for rows in customer_rows)
@@ -314,7 +314,7 @@ def _cast(
     per_day: dict[str, int] = {}
     for day in days:
         per_day[day] = per_day.get(day, 0) + 1
-    next_seq = _reserve_numbers(s, per_day)
+    next_seq = reserve_numbers(s, per_day)
     customers_t = sql_table("customer")
     known: dict[str, Caller] = {
         row[2]: (row[0], row[1], row[2], row[3], row[4])

@@ -77,7 +77,7 @@ def states_for(action: str) -> list[Status]:
 
 
 def test_every_transition_has_exactly_one_row() -> None:
-    assert set(PERMISSIONS) == {*workflow.TRANSITIONS, "intake", *CASE_ACTIONS}
+    assert set(PERMISSIONS) == {*workflow.TRANSITIONS, "intake", "import", *CASE_ACTIONS}
     for action, t in workflow.TRANSITIONS.items():
         assert t.roles is PERMISSIONS[action].roles and t.scope is PERMISSIONS[action].scope
     assert {r for p in PERMISSIONS.values() for r in p.roles} == set(Role)
@@ -168,6 +168,11 @@ class Bench:
                 phone="13900000000", name="李", subject="s", description="d", demand="x"
             )
             return lambda: self.desk.intake(actor, form)
+        if action == "import":
+            from deskapp.importing import ImportOptions, import_as
+
+            path = Path(__file__).parent / "data" / "cfpb" / "v2-public.csv"
+            return lambda: import_as(self.desk, actor, path, ImportOptions(dry_run=True))
         return lambda: self.desk.act(
             actor, self.number, action, expected_version=None, **self.params(action)
         )
@@ -192,7 +197,7 @@ def test_every_action_in_every_state_as_the_matrix_says(bench: Bench, login: str
     relation = RELATION[login]
     for action in PERMISSIONS:
         allowed = expected_allowed(action, actor.roles, relation)
-        states = [Status.NEW] if action == "intake" else states_for(action)
+        states = [Status.NEW] if action in ("intake", "import") else states_for(action)
         for status in states:
             bench.put(status)
             got = outcome(bench.call(actor, action))
