@@ -8,7 +8,18 @@ environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG 
 One module per group of commands; importing them registers them on `main`.
 """
 
-from deskapp.cli import audit, calendars, database, demo, desk, docs, notice, sla
+from deskapp.cli import audit, calendars, database, demo, desk, docs, notice, people, sla
 from deskapp.cli.common import main
 
-__all__ = ["audit", "calendars", "database", "demo", "desk", "docs", "main", "notice", "sla"]
+__all__ = [
+    "audit",
+    "calendars",
+    "database",
+    "demo",
+    "desk",
+    "docs",
+    "main",
+    "notice",
+    "people",
+    "sla",
+]
