@@ -21,7 +21,7 @@ from textual.worker import Worker, WorkerState
 
 from deskapp import permissions
 from deskapp.alerts import Alert, MyCasesWatch
-from deskapp.cases import Desk
+from deskapp.cases import Actor, Desk
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
@@ -29,9 +29,11 @@ from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
 from deskapp.logs import log
 from deskapp.scripts import ScriptLibrary, default_library
+from screens.admin import AdminScreen, may_administer
 from screens.base import catalog_key, report_failure
 from screens.breach_board import BOARD_ROLES, BreachBoardScreen
 from screens.case import CaseScreen
+from screens.dialogs.admin_form import AdminFormDialog
 from screens.dialogs.case_action import CaseActionDialog
 from screens.dialogs.confirm import ConfirmDialog
 from screens.dialogs.queue_filter import QueueFilterDialog
@@ -77,6 +79,7 @@ class DeskApp(KeyOrderedApp[None]):
         Binding("f3", "queue", "Queue", id="app.queue"),
         Binding("f4", "breach_board", "Breaches", id="app.breach_board"),
         Binding("f7", "inbox", "Inbox", id="app.inbox"),
+        Binding("f9", "admin", "Staff admin", id="app.admin"),
         Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -162,15 +165,48 @@ class DeskApp(KeyOrderedApp[None]):
         # The first poll takes stock of my cases; it waits one interval so it does not compete
         # with the queue's first page for the database and the interpreter.
         self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id)
-        self.set_interval(ALERT_EVERY, self._poll_alerts)
+        self._alert_timer = self.set_interval(ALERT_EVERY, self._poll_alerts)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")
     def _poll_alerts(self) -> None:
+        """Every couple of seconds: is the person still who they were (an account disabled
+        since sign-in signs out; changed roles change the keys offered), then my cases."""
         from deskapp import clock
 
+        me = self.ctx.actor
+        if me is None:
+            return
+        now_me = self.ctx.desk.account(me.staff_id)
+        if now_me is None:
+            self.call_from_thread(self.sign_out, self.ctx.t("signin.disabled"))
+            return
+        if now_me != me:
+            self.call_from_thread(self._account_changed, now_me)
         alerts = self._watch.poll(clock.now())
         if alerts:
             self.call_from_thread(self._alert, alerts)
+
+    def _account_changed(self, now_me: Actor) -> None:
+        if self.ctx.actor is not None and self.ctx.actor.staff_id == now_me.staff_id:
+            self.ctx.actor = now_me
+            self.refresh_bindings()
+
+    def sign_out(self, notice: str) -> None:
+        """Back to the sign-in screen with `notice` on it (an account disabled while its desk
+        was open): drafts are saved first, every screen of the session is closed. A desk
+        signed in as its operating-system user (SSH) has no sign-in screen: it ends."""
+        if self.ctx.actor is None:
+            return
+        self._flush_drafts()
+        self._alert_timer.stop()
+        self.ctx.actor = None
+        if self.os_user:
+            self.exit(None, 3, notice)
+            return
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        self.switch_screen(SignInScreen(self.ctx, notice=notice))
+        self.refresh_bindings()
 
     # -- what goes wrong ------------------------------------------------------------------------
 
@@ -277,8 +313,13 @@ class DeskApp(KeyOrderedApp[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Desk actions appear (in the key bar and help) only once somebody is signed in; the
         breach board only for the roles that watch it."""
-        if action in ("new_complaint", "queue", "breach_board", "inbox") and self.ctx.actor is None:
+        if (
+            action in ("new_complaint", "queue", "breach_board", "inbox", "admin")
+            and self.ctx.actor is None
+        ):
             return False
+        if action == "admin":
+            return may_administer(self.ctx)
         if action == "breach_board":
             return bool(self.ctx.me.roles & BOARD_ROLES)
         if action == "new_complaint":
@@ -312,6 +353,12 @@ class DeskApp(KeyOrderedApp[None]):
     def action_inbox(self) -> None:
         if self.ctx.actor is not None and not isinstance(self.screen, InboxScreen):
             self.push_screen(InboxScreen(self.ctx))
+
+    def action_admin(self) -> None:
+        """F9, admins only: the key and the palette are not offered to anyone else, and the
+        screen refuses anyone else who reaches it."""
+        if may_administer(self.ctx) and not isinstance(self.screen, AdminScreen):
+            self.push_screen(AdminScreen(self.ctx))
 
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
@@ -353,6 +400,8 @@ KEYED: tuple[type, ...] = (
     CaseScreen,
     CaseActionDialog,
     InboxScreen,
+    AdminScreen,
+    AdminFormDialog,
     HelpScreen,
     ConfirmDialog,
 )
