@@ -3,7 +3,8 @@ dept` do, through the same rules (`deskapp.staff_admin`), each change an audited
 the admin at the desk.
 
 Two lists: staff above, departments below (`tab` moves between them). Keys act on the
-highlighted row of the list they concern; `x` disables or enables whichever list has focus.
+highlighted row of the list with focus, and only that list's keys are offered (the key bar
+of an 80-column terminal has room for one list's keys, not both).
 Nobody else reaches this screen: the key and the palette entry are offered to admins only,
 and the screen itself closes with a refusal for anyone else.
 """
@@ -13,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar
 
+from rich.cells import set_cell_size
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
@@ -29,6 +31,11 @@ from screens.base import DeskScreen
 from screens.dialogs.admin_form import AdminFormDialog, FormField
 
 
+def _cells(text: str, width: int) -> str:
+    """`text` cut or padded to `width` terminal cells (a CJK character takes two)."""
+    return set_cell_size(text, width)
+
+
 def may_administer(ctx: DeskContext) -> bool:
     return ctx.actor is not None and Role.ADMIN in ctx.actor.roles
 
@@ -36,22 +43,25 @@ def may_administer(ctx: DeskContext) -> bool:
 class AdminScreen(DeskScreen):
     DEFAULT_CSS = """
     AdminScreen .admin-title { height: 1; padding: 0 1; background: $boost; }
-    AdminScreen #admin-staff { height: 2fr; }
-    AdminScreen #admin-depts { height: 1fr; }
+    AdminScreen #admin-staff { height: 1fr; }
+    AdminScreen #admin-depts { height: auto; max-height: 9; }
     AdminScreen #admin-said { height: 1; padding: 0 1; color: $success; }
     """
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("n", "add_staff", "New account", id="admin.add_staff"),
+        Binding("n", "add", "New", id="admin.add"),
         Binding("r", "roles", "Roles", id="admin.roles"),
         Binding("e", "edit_staff", "Edit", id="admin.edit_staff"),
         Binding("x", "toggle_active", "Disable/enable", id="admin.toggle_active"),
         Binding("u", "unlock", "Unlock", id="admin.unlock"),
         Binding("p", "password", "Password", id="admin.password"),
-        Binding("N", "add_dept", "New department", id="admin.add_dept"),
         Binding("m", "set_manager", "Manager", id="admin.set_manager"),
         Binding("l", "set_liaison", "Liaison", id="admin.set_liaison"),
         Binding("escape", "back", "Back", id="admin.back"),
     ]
+
+    #: The keys of each list; the other list's keys are hidden while it has no focus.
+    STAFF_ACTIONS = frozenset({"roles", "edit_staff", "unlock", "password"})
+    DEPT_ACTIONS = frozenset({"set_manager", "set_liaison"})
 
     def __init__(self, ctx: DeskContext) -> None:
         super().__init__(ctx)
@@ -78,6 +88,19 @@ class AdminScreen(DeskScreen):
         self.query_one("#admin-staff", OptionList).focus()
         self.load()
 
+    def _depts_focused(self) -> bool:
+        return self.is_mounted and self.query_one("#admin-depts", OptionList).has_focus
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in self.STAFF_ACTIONS:
+            return not self._depts_focused()
+        if action in self.DEPT_ACTIONS:
+            return self._depts_focused()
+        return True
+
+    def on_descendant_focus(self) -> None:
+        self.refresh_bindings()
+
     # -- reading ----------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db")
@@ -103,9 +126,9 @@ class AdminScreen(DeskScreen):
         t = self.ctx.t
         state = t("admin.disabled") if not p.active else t("admin.locked") if p.locked else ""
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{p.login:<12} ", style="bold" if p.active else "dim")
-        line.append(f"{one_line(p.display_name)[:14]:<14} ")
-        line.append(f"{p.department_code or '-':<6} ")
+        line.append(_cells(p.login, 12) + " ", style="bold" if p.active else "dim")
+        line.append(_cells(one_line(p.display_name), 14) + " ")
+        line.append(_cells(p.department_code or "-", 6) + " ")
         line.append(f"{p.compensation_limit:>10} ")
         line.append(",".join(p.roles))
         if state:
@@ -116,8 +139,8 @@ class AdminScreen(DeskScreen):
         t = self.ctx.t
         name = d.name if self.ctx.lang == "zh" else d.name_en or d.name
         line = Text(no_wrap=True, overflow="ellipsis")
-        line.append(f"{d.code:<6} ", style="bold" if d.active else "dim")
-        line.append(f"{one_line(name)[:12]:<12} ")
+        line.append(_cells(d.code, 6) + " ", style="bold" if d.active else "dim")
+        line.append(_cells(one_line(name), 12) + " ")
         line.append(t("admin.manager_is", login=d.manager_login or "-") + "  ")
         line.append(t("admin.liaison_is", login=d.liaison_login or "-") + "  ")
         line.append(t("admin.members", count=d.members))
@@ -175,6 +198,13 @@ class AdminScreen(DeskScreen):
 
     def _f(self, name: str, value: str = "", *, password: bool = False) -> FormField:
         return FormField(name, self.ctx.t(f"admin.field.{name}"), value, password)
+
+    def action_add(self) -> None:
+        """A new department when the departments have focus, else a new account."""
+        if self._depts_focused():
+            self.action_add_dept()
+        else:
+            self.action_add_staff()
 
     def action_add_staff(self) -> None:
         t = self.ctx.t

@@ -79,6 +79,10 @@ async def test_admin_adds_changes_disables_from_the_desk(make_app: MakeApp, desk
         await pilot.press("l")
         await _type_form(pilot, login="handler2")
         await wait_until(pilot, lambda: "QA: liaison handler2" in _said(app))
+        await pilot.press("n")  # with the departments in focus: a new department
+        await _type_form(pilot, code="sal", dept_name="销售部", dept_name_en="Sales")
+        await wait_until(pilot, lambda: "Added department SAL" in _said(app))
+        assert [d.code for d in StaffAdmin(desk.engine).departments()] == ["LOG", "QA", "SAL"]
         await pilot.press("escape")
         assert isinstance(app.screen, QueueScreen)
 
