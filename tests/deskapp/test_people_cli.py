@@ -261,6 +261,14 @@ def test_dept_commands(db_url: str, engine: Engine) -> None:
     assert ok(db_url, "audit", "verify").startswith("audit chain intact")
 
 
+def test_init_migrates_a_brand_new_file(tmp_path: Any) -> None:
+    url = f"sqlite:///{tmp_path}/new.db"
+    args = ("--login", "root1", "--name", "R", "--dept", "QA", "--dept-name", "品质部")
+    out = ok(url, "init", *args, "--dept-name-en", "", "--password-stdin", input="pass-word-1\n")
+    assert "admin root1 in QA" in out
+    assert "root1" in ok(url, "user", "list")
+
+
 def test_commands_refuse_a_database_behind(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path}/empty.db"
     assert "deskapp db upgrade" in refused(url, "user", "list")
