@@ -98,6 +98,13 @@ class DeptRecord:
     members: int
 
 
+class Keep:
+    """`edit(dept=KEEP)`: leave the department as it is (None means no department)."""
+
+
+KEEP = Keep()
+
+
 class LastAdmin(PermissionDenied):
     def __init__(self) -> None:
         super().__init__("this is the last active admin account: make another account admin first")
@@ -284,33 +291,63 @@ class StaffAdmin:
                 _not_last_admin(s, person)
             dept = s.get(Department, person.department_id) if person.department_id else None
             _needs_department(chosen, dept)
+            if Role.DEPT_MANAGER not in chosen:
+                managing = s.exec(
+                    select(Department.code).where(Department.manager_id == person.id)
+                ).all()
+                if managing:
+                    raise InvalidInput(
+                        {
+                            "roles": f"{person.login} manages {', '.join(managing)}: "
+                            "name another manager there first, or keep dept_manager"
+                        }
+                    )
             return self._update(s, op, "staff_roles_changed", person, roles=format_roles(chosen))
 
-    def set_department(self, op: Operator, login: str, dept: str | None) -> StaffRecord:
+    def edit(
+        self,
+        op: Operator,
+        login: str,
+        *,
+        name: str | None = None,
+        dept: str | Keep | None = KEEP,
+        authority: str | Decimal | None = None,
+    ) -> StaffRecord:
+        """Change name, department (None: none) and authority together, in one transaction:
+        one event per kind of change, and nothing saved when any part is refused. What is
+        not given, or given as it already is, is left alone."""
+        new_name = _check_name("name", name) if name is not None else None
+        limit = parse_authority(authority) if authority is not None else None
         with self._change(op) as s:
             person = _person(s, login, lock=True)
-            department = _active_dept(s, dept) if dept else None
-            _needs_department(parse_roles(person.roles), department)
-            _not_heading(s, person, department)
-            return self._update(
-                s,
-                op,
-                "staff_department_changed",
-                person,
-                department_id=department.id if department else None,
-            )
+            kinds = 0
+            if new_name is not None and new_name != person.display_name:
+                self._update(s, op, "staff_renamed", person, display_name=new_name)
+                kinds += 1
+            if not isinstance(dept, Keep):
+                department = _active_dept(s, dept) if dept and dept.strip() else None
+                new_id = department.id if department else None
+                if new_id != person.department_id:
+                    _needs_department(parse_roles(person.roles), department)
+                    _not_heading(s, person, department)
+                    self._update(s, op, "staff_department_changed", person, department_id=new_id)
+                    kinds += 1
+            if limit is not None and limit != person.compensation_limit:
+                self._update(s, op, "staff_authority_changed", person, compensation_limit=limit)
+                kinds += 1
+            if not kinds:
+                raise InvalidInput({"login": f"nothing to change for {person.login}"})
+            codes = {d.id: d.code for d in s.exec(select(Department)).all()}
+            return _staff_record(person, codes)
+
+    def set_department(self, op: Operator, login: str, dept: str | None) -> StaffRecord:
+        return self.edit(op, login, dept=dept)
 
     def set_authority(self, op: Operator, login: str, amount: str | Decimal) -> StaffRecord:
-        limit = parse_authority(amount)
-        with self._change(op) as s:
-            person = _person(s, login, lock=True)
-            return self._update(s, op, "staff_authority_changed", person, compensation_limit=limit)
+        return self.edit(op, login, authority=amount)
 
     def set_name(self, op: Operator, login: str, name: str) -> StaffRecord:
-        name = _check_name("name", name)
-        with self._change(op) as s:
-            person = _person(s, login, lock=True)
-            return self._update(s, op, "staff_renamed", person, display_name=name)
+        return self.edit(op, login, name=name)
 
     def disable(self, op: Operator, login: str) -> StaffRecord:
         """The account can no longer sign in, and its open desk signs out within seconds;

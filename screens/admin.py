@@ -176,6 +176,7 @@ class AdminScreen(DeskScreen):
             said = self.ctx.t("admin.refused_change", message=describe(exc))
             self.app.call_from_thread(self.status_line.show_error, said)
         else:
+            self.ctx.forget_names()  # lists elsewhere show the new names and departments
             self.app.call_from_thread(self._said, done)
         self.app.call_from_thread(self.load)
 
@@ -260,13 +261,14 @@ class AdminScreen(DeskScreen):
         ]
 
         def save(v: dict[str, str]) -> None:
-            def run(a: StaffAdmin, op: Any) -> None:
-                if v["name"].strip() != p.display_name:
-                    a.set_name(op, p.login, v["name"])
-                if v["dept"].strip().upper() != p.department_code:
-                    a.set_department(op, p.login, v["dept"].strip() or None)
-                if v["authority"].strip() != str(p.compensation_limit):
-                    a.set_authority(op, p.login, v["authority"])
+            def run(a: StaffAdmin, op: Any) -> object:
+                return a.edit(
+                    op,
+                    p.login,
+                    name=v["name"],
+                    dept=v["dept"].strip() or None,
+                    authority=v["authority"].strip() or "0",
+                )
 
             self._change(t("admin.done.edited", login=p.login), run)
 

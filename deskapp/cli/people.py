@@ -238,12 +238,17 @@ def user_set(
     if name is None and dept is None and authority is None:
         fail("nothing to change: give --name, --dept or --authority")
     admin, op = _admin(db_url, as_login)
-    if name is not None:
-        _run(lambda: admin.set_name(op, login, name))
-    if dept is not None:
-        _run(lambda: admin.set_department(op, login, None if dept == "-" else dept))
-    if authority is not None:
-        _run(lambda: admin.set_authority(op, login, authority))
+    from deskapp.staff_admin import KEEP
+
+    _run(
+        lambda: admin.edit(
+            op,
+            login,
+            name=name,
+            dept=KEEP if dept is None else None if dept == "-" else dept,
+            authority=authority,
+        )
+    )
     rec = admin.show(login)
     click.echo(f"{rec.login}: {rec.department_code or '-'}, authority {rec.compensation_limit}")
 

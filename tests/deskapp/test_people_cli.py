@@ -231,7 +231,10 @@ def test_dept_commands(db_url: str, engine: Engine) -> None:
     ok(db_url, "dept", "set-liaison", "SAL", "sid")
     listed = ok(db_url, "dept", "list")
     assert any(line.split()[:3] == ["SAL", "sam", "sid"] for line in listed.splitlines())
-    assert "manager or liaison of SAL" in refused(db_url, "user", "set", "sid", "--dept", "QA")
+    # Refused as a whole: the new name is not saved either.
+    out = refused(db_url, "user", "set", "sid", "--name", "Sidney", "--dept", "QA")
+    assert "manager or liaison of SAL" in out and staff(engine, "sid").display_name == "Sid"
+    assert "sam manages SAL" in refused(db_url, "user", "roles", "sam", "handler")
     ok(db_url, "user", "disable", "sid")
     assert "is disabled" in refused(db_url, "dept", "set-liaison", "SAL", "sid")
     ok(db_url, "dept", "set-liaison", "SAL", "--none")

@@ -4,6 +4,7 @@ reaches it; a person disabled there (or anywhere) is signed out of their running
 from __future__ import annotations
 
 import json
+from decimal import Decimal
 
 import pytest
 from sqlmodel import col, select
@@ -61,6 +62,12 @@ async def test_admin_adds_changes_disables_from_the_desk(make_app: MakeApp, desk
         await _type_form(pilot, roles="handler,dept_manager")
         await wait_until(pilot, lambda: "Changed the roles of nia" in _said(app))
         assert StaffAdmin(desk.engine).show("nia").roles == ("dept_manager", "handler")
+
+        await pilot.press("e")
+        await _type_form(pilot, authority="300", dept="qa")
+        await wait_until(pilot, lambda: "Changed nia" in _said(app))
+        nia = StaffAdmin(desk.engine).show("nia")
+        assert (nia.compensation_limit, nia.department_code) == (Decimal("300"), "QA")
 
         # A refusal is said in the status line, and nothing changes.
         await pilot.press("r")
