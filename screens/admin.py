@@ -12,7 +12,7 @@ and the screen itself closes with a refusal for anyone else.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, ClassVar
+from typing import ClassVar
 
 from rich.cells import set_cell_size
 from rich.text import Text
@@ -25,8 +25,8 @@ from textual.widgets.option_list import Option
 from deskapp.context import DeskContext
 from deskapp.display import one_line
 from deskapp.domain import Role
-from deskapp.errors import DeskError, describe
-from deskapp.staff_admin import DeptRecord, StaffAdmin, StaffRecord, operator_for
+from deskapp.errors import DeskError, InvalidInput, describe
+from deskapp.staff_admin import DeptRecord, Operator, StaffAdmin, StaffRecord, operator_for
 from screens.base import DeskScreen
 from screens.dialogs.admin_form import AdminFormDialog, FormField
 
@@ -162,10 +162,10 @@ class AdminScreen(DeskScreen):
 
     # -- changing -----------------------------------------------------------------------------
 
-    def _change(self, done: str, call: Callable[[StaffAdmin, Any], object]) -> None:
-        """Run one change in a worker; say it was done, or why the rules refused it."""
-        me = self.ctx.me
-        op = operator_for(me.staff_id, me.login)
+    def _change(self, done: str, call: Callable[[StaffAdmin, Operator], object]) -> None:
+        """Run one change that needs no form in a worker; say it was done, or why the rules
+        refused it (in the status line)."""
+        op = self._op()
         self._apply(done, lambda: call(self.admin, op))
 
     @work(thread=True, exit_on_error=False, group="db-admin")
@@ -188,14 +188,27 @@ class AdminScreen(DeskScreen):
         self,
         title: str,
         fields: list[FormField],
-        then: Callable[[dict[str, str]], None],
+        save: Callable[[dict[str, str]], str],
         hint: str = "",
     ) -> None:
-        def answered(values: dict[str, str] | None) -> None:
-            if values is not None:
-                then(values)
+        """Ask in a form; `save` makes the change (in the form's worker) and says what was
+        done. A refusal stays in the form with everything typed, to be corrected."""
 
-        self.app.push_screen(AdminFormDialog(title, fields, hint), answered)
+        def submit(values: dict[str, str]) -> str | None:
+            try:
+                done = save(values)
+            except DeskError as exc:
+                return self.ctx.t("admin.refused_change", message=describe(exc))
+            self.ctx.forget_names()  # lists elsewhere show the new names and departments
+            self.app.call_from_thread(self._said, done)
+            self.app.call_from_thread(self.load)
+            return None
+
+        self.app.push_screen(AdminFormDialog(title, fields, hint, submit=submit))
+
+    def _op(self) -> Operator:
+        me = self.ctx.me
+        return operator_for(me.staff_id, me.login)
 
     def _f(self, name: str, value: str = "", *, password: bool = False) -> FormField:
         return FormField(name, self.ctx.t(f"admin.field.{name}"), value, password)
@@ -218,19 +231,17 @@ class AdminScreen(DeskScreen):
             self._f("password", password=True),
         ]
 
-        def save(v: dict[str, str]) -> None:
-            self._change(
-                t("admin.done.added", login=v["login"].strip()),
-                lambda a, op: a.add_staff(
-                    op,
-                    v["login"],
-                    name=v["name"],
-                    roles=v["roles"],
-                    dept=v["dept"].strip() or None,
-                    authority=v["authority"] or "0",
-                    password=v["password"] or None,
-                ),
+        def save(v: dict[str, str]) -> str:
+            added = self.admin.add_staff(
+                self._op(),
+                v["login"],
+                name=v["name"],
+                roles=v["roles"],
+                dept=v["dept"].strip() or None,
+                authority=v["authority"] or "0",
+                password=v["password"] or None,
             )
+            return t("admin.done.added", login=added.login)
 
         self._form(t("admin.add_staff"), fields, save, t("admin.roles_hint"))
 
@@ -240,11 +251,9 @@ class AdminScreen(DeskScreen):
             return
         t = self.ctx.t
 
-        def save(v: dict[str, str]) -> None:
-            self._change(
-                t("admin.done.roles", login=p.login),
-                lambda a, op: a.set_roles(op, p.login, v["roles"]),
-            )
+        def save(v: dict[str, str]) -> str:
+            self.admin.set_roles(self._op(), p.login, v["roles"])
+            return t("admin.done.roles", login=p.login)
 
         title = t("admin.roles_of", login=p.login)
         self._form(title, [self._f("roles", ",".join(p.roles))], save, t("admin.roles_hint"))
@@ -260,23 +269,21 @@ class AdminScreen(DeskScreen):
             self._f("authority", str(p.compensation_limit)),
         ]
 
-        def save(v: dict[str, str]) -> None:
-            def run(a: StaffAdmin, op: Any) -> object:
-                return a.edit(
-                    op,
-                    p.login,
-                    name=v["name"],
-                    dept=v["dept"].strip() or None,
-                    authority=v["authority"].strip() or "0",
-                )
-
-            self._change(t("admin.done.edited", login=p.login), run)
+        def save(v: dict[str, str]) -> str:
+            self.admin.edit(
+                self._op(),
+                p.login,
+                name=v["name"],
+                dept=v["dept"].strip() or None,
+                authority=v["authority"].strip() or "0",
+            )
+            return t("admin.done.edited", login=p.login)
 
         self._form(t("admin.edit_of", login=p.login), fields, save)
 
     def action_toggle_active(self) -> None:
         t = self.ctx.t
-        if self.query_one("#admin-depts", OptionList).has_focus:
+        if self._depts_focused():
             d = self._dept()
             if d is None:
                 return
@@ -318,14 +325,11 @@ class AdminScreen(DeskScreen):
         t = self.ctx.t
         fields = [self._f("password", password=True), self._f("password_again", password=True)]
 
-        def save(v: dict[str, str]) -> None:
+        def save(v: dict[str, str]) -> str:
             if v["password"] != v["password_again"]:
-                self.status_line.show_error(t("admin.passwords_differ"))
-                return
-            self._change(
-                t("admin.done.password", login=p.login),
-                lambda a, op: a.set_password(op, p.login, v["password"]),
-            )
+                raise InvalidInput({"password": t("admin.passwords_differ")})
+            self.admin.set_password(self._op(), p.login, v["password"])
+            return t("admin.done.password", login=p.login)
 
         self._form(t("admin.password_of", login=p.login), fields, save)
 
@@ -333,13 +337,11 @@ class AdminScreen(DeskScreen):
         t = self.ctx.t
         fields = [self._f("code"), self._f("dept_name"), self._f("dept_name_en")]
 
-        def save(v: dict[str, str]) -> None:
-            self._change(
-                t("admin.done.dept_added", code=v["code"].strip().upper()),
-                lambda a, op: a.add_department(
-                    op, v["code"], name=v["dept_name"], name_en=v["dept_name_en"]
-                ),
+        def save(v: dict[str, str]) -> str:
+            added = self.admin.add_department(
+                self._op(), v["code"], name=v["dept_name"], name_en=v["dept_name_en"]
             )
+            return t("admin.done.dept_added", code=added.code)
 
         self._form(t("admin.add_dept"), fields, save)
 
@@ -350,15 +352,11 @@ class AdminScreen(DeskScreen):
         t = self.ctx.t
         current = d.manager_login if which == "manager" else d.liaison_login
 
-        def save(v: dict[str, str]) -> None:
+        def save(v: dict[str, str]) -> str:
             login = v["login"].strip() or None
-
-            def run(a: StaffAdmin, op: Any) -> object:
-                if which == "manager":
-                    return a.set_manager(op, d.code, login)
-                return a.set_liaison(op, d.code, login)
-
-            self._change(t(f"admin.done.{which}", code=d.code, login=login or "-"), run)
+            setter = self.admin.set_manager if which == "manager" else self.admin.set_liaison
+            setter(self._op(), d.code, login)
+            return t(f"admin.done.{which}", code=d.code, login=login or "-")
 
         title = t(f"admin.{which}_of", code=d.code)
         self._form(title, [self._f("login", current)], save, t("admin.head_hint"))

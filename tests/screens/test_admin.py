@@ -70,9 +70,16 @@ async def test_admin_adds_changes_disables_from_the_desk(make_app: MakeApp, desk
         assert (nia.compensation_limit, nia.department_code) == (Decimal("300"), "QA")
 
         # A refusal is said in the status line, and nothing changes.
+        # A refusal stays in the form with what was typed; nothing changes.
         await pilot.press("r")
         await _type_form(pilot, roles="wizard")
-        await wait_until(pilot, lambda: "unknown role wizard" in screen.status_line.message)
+        dialog = app.screen
+        assert isinstance(dialog, AdminFormDialog)
+        await wait_until(pilot, lambda: "unknown role wizard" in dialog.error)
+        assert dialog.query_one("#form-roles", Input).value == "wizard"
+        await pilot.press("escape")
+        assert app.screen is screen
+        assert StaffAdmin(desk.engine).show("nia").roles == ("dept_manager", "handler")
 
         await pilot.press("x")
         await wait_until(pilot, lambda: "Disabled nia" in _said(app))
