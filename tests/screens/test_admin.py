@@ -178,3 +178,17 @@ async def test_roles_given_while_signed_in_show_at_once(make_app: MakeApp, desk:
         await pilot.press("f9")
         await settle(pilot)
         assert isinstance(app.screen, AdminScreen)
+
+
+async def test_an_os_user_desk_ends_when_its_account_is_disabled(
+    make_app: MakeApp, desk: Desk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Signed in over SSH as the operating-system user there is no sign-in screen to return
+    to: the desk ends, saying why."""
+    monkeypatch.setattr("deskapp.app.getpass.getuser", lambda: "agent")
+    app = make_app(os_user=True)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen))
+        StaffAdmin(desk.engine).disable(Operator("tester"), "agent")
+        await wait_until(pilot, lambda: app.return_code is not None, timeout=10)
+    assert app.return_code == 3
