@@ -8,8 +8,10 @@ bindings by `deskapp keys`.
 from __future__ import annotations
 
 import asyncio
-import getpass
+import os
 import signal
+import sys
+import threading
 from collections.abc import Callable
 from typing import ClassVar, Protocol, runtime_checkable
 
@@ -21,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from deskapp import permissions
 from deskapp.alerts import Alert, MyCasesWatch
+from deskapp.auth import os_login
 from deskapp.cases import Actor, Desk
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
@@ -48,11 +51,14 @@ from screens.sign_in import SignInScreen
 from widgets.key_bar import key_display
 from widgets.key_order import KeyOrderedApp
 from widgets.queue_list import QueueList
+from widgets.terminal_driver import DeskDriver
 
 #: Who is told when a calendar's holiday data runs out.
 CALENDAR_KEEPERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
 #: Seconds between checks of my cases for at-risk, breached and newly assigned.
 ALERT_EVERY = 2.0
+#: Seconds a hung-up desk has to leave in order before it is ended (its draft is saved first).
+HANG_UP_GRACE = 1.5
 THEMES = {"ansi": "ansi-dark", "ansi-dark": "ansi-dark", "ansi-light": "ansi-light"}
 
 
@@ -93,7 +99,10 @@ class DeskApp(KeyOrderedApp[None]):
         demo: bool = False,
         scripts: ScriptLibrary | None = None,
     ) -> None:
-        super().__init__()
+        # Textual's own choice stands where it is asked for (TEXTUAL_DRIVER: the browser mode)
+        # or where the Linux driver does not apply.
+        native = sys.platform != "win32" and "TEXTUAL_DRIVER" not in os.environ
+        super().__init__(driver_class=DeskDriver if native else None)
         self.ctx = DeskContext(
             desk=desk,
             lang=lang,
@@ -119,7 +128,7 @@ class DeskApp(KeyOrderedApp[None]):
             self.set_keymap(self.ctx.desk.settings.keymap)
         self._settle_provisional()
         if self.os_user:
-            self._sign_in_os_user(getpass.getuser())
+            self._sign_in_os_user(os_login())
         else:
             self.push_screen(SignInScreen(self.ctx))
 
@@ -301,6 +310,12 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _hang_up(self, signum: int) -> None:
         self._flush_drafts()
+        # The orderly exit writes to a terminal that may be gone; whatever it waits on, the
+        # process ends within HANG_UP_GRACE seconds, its draft already saved. A desk left
+        # running after its session ended would hold memory and database connections.
+        watchdog = threading.Timer(HANG_UP_GRACE, os._exit, args=(128 + signum,))
+        watchdog.daemon = True
+        watchdog.start()
         self.exit(return_code=128 + signum)
 
     def _flush_drafts(self) -> None:

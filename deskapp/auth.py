@@ -8,6 +8,8 @@ import base64
 import hashlib
 import hmac
 import math
+import os
+import pwd
 import secrets
 from datetime import datetime, timedelta
 from functools import cache
@@ -97,6 +99,12 @@ def sign_in(engine: Engine, login: str, password: str) -> Staff:
     if failure is not None:
         raise failure
     return staff
+
+
+def os_login() -> str:
+    """The account this process runs as, from its real uid. Never `$USER` or `$LOGNAME`: the
+    caller sets those (`USER=admin deskapp run --os-user` must not sign anybody in as admin)."""
+    return pwd.getpwuid(os.getuid()).pw_name
 
 
 def sign_in_os_user(engine: Engine, os_login: str) -> Staff:

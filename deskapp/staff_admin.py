@@ -15,7 +15,6 @@ active admin, so an admin removed a moment ago cannot act from a desk left open.
 from __future__ import annotations
 
 import os
-import pwd
 import re
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -45,7 +44,7 @@ MAX_AUTHORITY = Decimal("9999999999.99")
 def os_user() -> str:
     """The operating-system user running this process: who ran an admin command."""
     try:
-        return pwd.getpwuid(os.getuid()).pw_name
+        return auth.os_login()
     except KeyError:  # a uid without a passwd entry (some containers)
         return f"uid {os.getuid()}"
 

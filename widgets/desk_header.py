@@ -31,7 +31,12 @@ class DeskHeader(Horizontal):
     DeskHeader > #header-who { width: 1fr; }
     DeskHeader > #header-counts { }
     DeskHeader > #header-time { }
+    DeskHeader.-narrow > #header-title { display: none; }
     """
+
+    #: Below this width the desk's title gives its room to the name of who is signed in:
+    #: at 80 columns the counts and the clock leave a name five letters.
+    NARROW = 100
 
     def __init__(self, title: str) -> None:
         super().__init__()
@@ -43,6 +48,9 @@ class DeskHeader(Horizontal):
         yield Static(Text(""), id="header-who")
         yield Static(Text(""), id="header-counts")
         yield Static(Text(""), id="header-time")
+
+    def on_resize(self) -> None:
+        self.set_class(self.size.width < self.NARROW, "-narrow")
 
     def show_person(self, text: str) -> None:
         """Who is signed in (their name comes from the database: shown as plain text)."""

@@ -33,6 +33,7 @@ from typing import Generic, TypeVar
 
 from textual import events
 from textual.app import App
+from textual.driver import Driver
 
 from deskapp.display import visible
 
@@ -52,8 +53,8 @@ _Typed = events.Key | events.Paste
 class KeyOrderedApp(App[ReturnType], Generic[ReturnType]):
     """An App that hands out typed keys and pastes strictly one after another."""
 
-    def __init__(self) -> None:
-        super().__init__()
+    def __init__(self, driver_class: type[Driver] | None = None) -> None:
+        super().__init__(driver_class=driver_class)
         self._held: deque[_Typed] = deque()
         self._in_flight = False
         self._releasing: _Typed | None = None

@@ -14,7 +14,6 @@ import subprocess
 import sys
 import time
 import uuid
-import warnings
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -31,7 +30,9 @@ class Terminal:
     """One desk in its own tmux server (`-L`): test workers running side by side never share
     a server, so one test's last session closing cannot take another test's server with it."""
 
-    def __init__(self, name: str, env: dict[str, str], command: str) -> None:
+    def __init__(
+        self, name: str, env: dict[str, str], command: str, size: tuple[int, int] = (120, 40)
+    ) -> None:
         self.name = name
         exports = " ".join(f"{k}={v}" for k, v in env.items())
         subprocess.run(
@@ -41,9 +42,9 @@ class Terminal:
                 "-s",
                 name,
                 "-x",
-                "120",
+                str(size[0]),
                 "-y",
-                "40",
+                str(size[1]),
                 f"env {exports} {command}; sleep 30",
             ),
             check=True,
@@ -134,12 +135,15 @@ def desk_terminal(
     yield open_terminal
     for terminal in opened:
         terminal.close()
-    # A closed session hangs the desk up; it saves its draft and exits. Whatever is still
-    # running a few seconds later is stopped here, so test runs do not pile up processes.
-    deadline = time.monotonic() + 5
+    # A closed session hangs the desk up; it saves its draft and exits. One still running a few
+    # seconds later would hold memory and connections on a real host: that fails the test
+    # (after it is stopped, so test runs do not pile up processes).
+    deadline = time.monotonic() + 4
     while desk_pids(home) and time.monotonic() < deadline:
         time.sleep(0.1)
-    for pid in desk_pids(home):
-        warnings.warn(f"desk process {pid} did not exit after its terminal closed", stacklevel=1)
+    left = desk_pids(home)
+    for pid in left:
         with contextlib.suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
+    if left:
+        pytest.fail(f"desk processes {left} did not exit after their terminal closed")

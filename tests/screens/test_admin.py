@@ -185,7 +185,7 @@ async def test_an_os_user_desk_ends_when_its_account_is_disabled(
 ) -> None:
     """Signed in over SSH as the operating-system user there is no sign-in screen to return
     to: the desk ends, saying why."""
-    monkeypatch.setattr("deskapp.app.getpass.getuser", lambda: "agent")
+    monkeypatch.setattr("deskapp.app.os_login", lambda: "agent")
     app = make_app(os_user=True)
     async with app.run_test(size=(80, 24)) as pilot:
         await wait_until(pilot, lambda: isinstance(app.screen, QueueScreen))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ async def test_keymap_remaps_by_binding_id(make_app: MakeApp) -> None:
 
 
 async def test_os_user_mode_refuses_without_an_account(make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("getpass.getuser", lambda: "no-such-staff")
+    monkeypatch.setattr("deskapp.app.os_login", lambda: "no-such-staff")
     app = make_app(os_user=True)
     async with app.run_test() as pilot:
         for _ in range(100):
@@ -101,7 +102,7 @@ async def test_os_user_mode_refuses_without_an_account(make_app: MakeApp, monkey
 
 
 async def test_os_user_mode_signs_in_the_matching_account(make_app: MakeApp, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setattr("getpass.getuser", lambda: "handler")
+    monkeypatch.setattr("deskapp.app.os_login", lambda: "handler")
     app = make_app(os_user=True)
     async with app.run_test() as pilot:
         await settle(pilot)
@@ -155,3 +156,23 @@ async def test_ctrl_c_says_how_to_quit_in_plain_words(make_app: MakeApp) -> None
         await settle(pilot)
         said = [str(n.message) for n in app._notifications]
         assert said[-1] == "Press ^q to quit" and app.is_running
+
+
+async def test_os_user_mode_trusts_the_uid_not_the_environment(  # type: ignore[no-untyped-def]
+    make_app: MakeApp, monkeypatch
+) -> None:
+    """`USER=handler deskapp run --os-user`, run by an account with no staff row, is refused."""
+    import pwd
+
+    real = pwd.getpwuid(os.getuid()).pw_name
+    assert real != "handler"
+    monkeypatch.setenv("USER", "handler")
+    monkeypatch.setenv("LOGNAME", "handler")
+    app = make_app(os_user=True)
+    async with app.run_test() as pilot:
+        for _ in range(100):
+            if app.return_code is not None:
+                break
+            await pilot.pause(0.02)
+    assert app.return_code == 3
+    assert app.ctx.actor is None
