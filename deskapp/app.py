@@ -26,7 +26,7 @@ from textual.worker import Worker, WorkerState
 from deskapp import clock, permissions
 from deskapp.alerts import Alert, MyCasesWatch
 from deskapp.auth import os_login
-from deskapp.cases import Desk
+from deskapp.cases import Actor, Desk
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
@@ -34,9 +34,11 @@ from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
 from deskapp.logs import log
 from deskapp.scripts import ScriptLibrary, default_library
+from screens.admin import AdminScreen, may_administer
 from screens.base import catalog_key, report_failure
 from screens.breach_board import BOARD_ROLES, BreachBoardScreen
 from screens.case import CaseScreen
+from screens.dialogs.admin_form import AdminFormDialog
 from screens.dialogs.case_action import CaseActionDialog
 from screens.dialogs.confirm import ConfirmDialog
 from screens.dialogs.queue_filter import QueueFilterDialog
@@ -90,6 +92,7 @@ class DeskApp(KeyOrderedApp[None]):
         Binding("f4", "breach_board", "Breaches", id="app.breach_board"),
         Binding("f7", "inbox", "Inbox", id="app.inbox"),
         Binding("f8", "import_file", "Import", id="app.import"),
+        Binding("f9", "admin", "Staff admin", id="app.admin"),
         Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
     ]
 
@@ -223,27 +226,46 @@ class DeskApp(KeyOrderedApp[None]):
         if not opened:
             self.sign_out(message)
 
-    def sign_out(self, message: str) -> None:
-        """Back to the sign-in screen, drafts saved (the next sign-in offers them again)."""
+    @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")
+    def _poll_alerts(self) -> None:
+        """Every couple of seconds: is the person still who they were (an account disabled
+        since sign-in signs out; changed roles change the keys offered), then my cases."""
+        me = self.ctx.actor
+        if me is None:
+            return
+        now_me = self.ctx.desk.account(me.staff_id)
+        if now_me is None:
+            self.call_from_thread(self.sign_out, self.ctx.t("signin.disabled"))
+            return
+        if now_me != me:
+            self.call_from_thread(self._account_changed, now_me)
+        alerts = self._watch.poll(clock.now())
+        if alerts:
+            self.call_from_thread(self._alert, alerts)
+
+    def _account_changed(self, now_me: Actor) -> None:
+        if self.ctx.actor is not None and self.ctx.actor.staff_id == now_me.staff_id:
+            self.ctx.actor = now_me
+            self.refresh_bindings()
+
+    def sign_out(self, notice: str) -> None:
+        """Back to the sign-in screen with `notice` on it (an account disabled while its desk
+        was open): drafts are saved first, every screen of the session is closed. A desk
+        signed in as its operating-system user (SSH) has no sign-in screen: it ends."""
+        if self.ctx.actor is None:
+            return
         self._flush_drafts()
         for timer in self._desk_timers:
             timer.stop()
         self._desk_timers = []
         self.ctx.actor = None
+        if self.os_user:
+            self.exit(None, 3, notice)
+            return
         while len(self.screen_stack) > 2:
             self.pop_screen()
-        self.switch_screen(SignInScreen(self.ctx))
+        self.switch_screen(SignInScreen(self.ctx, notice=notice))
         self.refresh_bindings()
-        if message:
-            self.notify(message, severity="warning", timeout=15)
-
-    @work(thread=True, exclusive=True, exit_on_error=False, group="alerts")
-    def _poll_alerts(self) -> None:
-        if self.ctx.actor is None:
-            return
-        alerts = self._watch.poll(clock.now())
-        if alerts:
-            self.call_from_thread(self._alert, alerts)
 
     # -- what goes wrong ------------------------------------------------------------------------
 
@@ -367,12 +389,14 @@ class DeskApp(KeyOrderedApp[None]):
         if self._locked and action != "request_quit":
             return False
         if (
-            action in ("new_complaint", "queue", "breach_board", "inbox", "import_file")
+            action in ("new_complaint", "queue", "breach_board", "inbox", "import_file", "admin")
             and self.ctx.actor is None
         ):
             return False
         if action == "import_file":
             return self._may_import()
+        if action == "admin":
+            return may_administer(self.ctx)
         if action == "breach_board":
             return bool(self.ctx.me.roles & BOARD_ROLES)
         if action == "new_complaint":
@@ -418,6 +442,12 @@ class DeskApp(KeyOrderedApp[None]):
         if self.ctx.actor is not None and not isinstance(self.screen, InboxScreen):
             self.push_screen(InboxScreen(self.ctx))
 
+    def action_admin(self) -> None:
+        """F9, admins only: the key and the palette are not offered to anyone else, and the
+        screen refuses anyone else who reaches it."""
+        if may_administer(self.ctx) and not isinstance(self.screen, AdminScreen):
+            self.push_screen(AdminScreen(self.ctx))
+
     def action_help(self) -> None:
         if not isinstance(self.screen, HelpScreen):
             self.push_screen(HelpScreen(self.ctx, self.screen))
@@ -459,6 +489,8 @@ KEYED: tuple[type, ...] = (
     CaseActionDialog,
     InboxScreen,
     ImportScreen,
+    AdminScreen,
+    AdminFormDialog,
     HelpScreen,
     ConfirmDialog,
 )

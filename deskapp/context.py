@@ -40,6 +40,12 @@ class DeskContext:
                 self._names = self.desk.staff_names()
             return self._names
 
+    def forget_names(self) -> None:
+        """After staff or departments changed here (the admin screen): read them again."""
+        with self._lock:
+            self._names = None
+            self._departments = None
+
     def department_names(self) -> dict[int, str]:
         """Department names by id in the desk's language, read once per session."""
         with self._lock:

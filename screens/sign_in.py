@@ -49,9 +49,11 @@ class SignInScreen(Screen[None]):
             super().__init__()
             self.staff_id, self.login = staff_id, login
 
-    def __init__(self, ctx: DeskContext) -> None:
+    def __init__(self, ctx: DeskContext, *, notice: str = "") -> None:
         super().__init__()
         self.ctx = ctx
+        #: Why the desk came back here (an account disabled while signed in), shown at once.
+        self.notice = notice
 
     def compose(self) -> ComposeResult:
         t = self.ctx.t
@@ -61,7 +63,7 @@ class SignInScreen(Screen[None]):
             yield SafeInput(id="signin-user", select_on_focus=False)
             yield Static(Text(t("signin.password")), classes="signin-label")
             yield SafeInput(id="signin-password", password=True)
-            yield Static(Text(""), id="signin-error")
+            yield Static(safe_text(self.notice), id="signin-error")
             if self.ctx.demo:
                 notice = t("signin.demo_notice", accounts=", ".join(DEMO_ACCOUNTS), password="demo")
                 yield Static(Text(notice), id="signin-demo")

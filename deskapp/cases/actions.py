@@ -25,7 +25,6 @@ from deskapp.cases.inbox import CASE_STEP, DISPATCH_NOTICE, HANDOVERS
 from deskapp.domain import TERMINAL_STATUSES, RiskFlag, Status, parse_flags
 from deskapp.errors import Change, ConflictError, InvalidInput
 from deskapp.validation import check_params
-from store.engine import write_session
 from store.models import CaseEvent, Complaint, Customer, Notification, Staff
 
 #: Fields whose before/after goes into each event (and into conflict messages).
@@ -89,7 +88,7 @@ class CaseActions(DeskBase):
         if problems:
             raise InvalidInput(problems)
         now = clock.now()
-        with write_session(self.engine) as s:
+        with self._acting(actor) as (s, actor):
             c = self._load_for_change(s, number, expected_version)
             facts = case_facts(c)
             t = workflow.check(action, facts, actor.facts(), params, self.rules)
@@ -195,7 +194,7 @@ class CaseActions(DeskBase):
         """The customer's name and phone unmasked. Every reveal is an event (who saw whose
         details, when); the details themselves stay out of the event log."""
         now = clock.now()
-        with write_session(self.engine) as s:
+        with self._acting(actor) as (s, actor):
             c = self._load(s, number)
             permissions.check("reveal_contact", actor.facts(), case_facts(c))
             customer = s.get(Customer, c.customer_id)

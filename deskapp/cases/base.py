@@ -3,6 +3,9 @@ case by number (locked for writing when it is about to change)."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
@@ -10,10 +13,28 @@ from deskapp import sla, workflow
 from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
 from deskapp.domain import CaseFacts, Status, parse_flags
-from deskapp.errors import NotFound
+from deskapp.errors import NotFound, PermissionDenied
 from deskapp.records import CaseRecord
-from store.engine import read_session
+from store.engine import read_session, write_session
 from store.models import Complaint, Department, Staff
+
+
+class AccountDisabled(PermissionDenied):
+    """The person's account was disabled (or removed) after they signed in."""
+
+    def __init__(self, login: str) -> None:
+        self.login = login
+        super().__init__(f"the account {login} is disabled; ask an administrator")
+
+
+def current_actor(s: Session, actor: Actor) -> Actor:
+    """The person as the database has them now, inside the caller's transaction: an account
+    disabled since sign-in is refused, and changed roles, department or authority count from
+    this action on (the `Actor` a desk holds is only who signed in, not what they may do)."""
+    staff = s.get(Staff, actor.staff_id)
+    if staff is None or not staff.active:
+        raise AccountDisabled(actor.login)
+    return Actor.from_staff(staff)
 
 
 def case_facts(c: Complaint | CaseRecord) -> CaseFacts:
@@ -73,6 +94,22 @@ class DeskBase:
             if staff is None or not staff.active:
                 raise NotFound(f"no active staff account {login!r}")
             return Actor.from_staff(staff)
+
+    def account(self, staff_id: int) -> Actor | None:
+        """The signed-in person as they are now, or None once disabled: what a running desk
+        polls to follow role changes and to sign a disabled person out."""
+        with read_session(self.engine) as s:
+            staff = s.get(Staff, staff_id)
+            return Actor.from_staff(staff) if staff is not None and staff.active else None
+
+    @contextmanager
+    def _acting(self, actor: Actor, *, write: bool = True) -> Iterator[tuple[Session, Actor]]:
+        """Every use case that acts for a person opens its transaction here: it gets the
+        session and the person re-read inside it (`current_actor`), so a role removed or an
+        account disabled a moment ago counts from the very next action."""
+        opener = write_session if write else read_session
+        with opener(self.engine) as s:
+            yield s, current_actor(s, actor)
 
     def _load_locked(self, s: Session, number: str) -> Complaint:
         return self._load(s, number, lock=True)

@@ -15,7 +15,6 @@ from deskapp import clock
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase
 from deskapp.errors import NotFound, PermissionDenied
-from store.engine import read_session, write_session
 from store.models import CaseEvent, Complaint, Notification, Staff
 
 #: Notification kinds: the notice to a department that receives a case, and the step notice to
@@ -61,7 +60,7 @@ class Inbox(DeskBase):
         if unread_only:
             query = query.where(col(Notification.read_at).is_(None))
         query = query.order_by(col(Notification.id).desc()).limit(limit)
-        with read_session(self.engine) as s:
+        with self._acting(actor, write=False) as (s, _):
             rows = s.execute(query).all()
         return [
             InboxItem(
@@ -81,7 +80,7 @@ class Inbox(DeskBase):
 
     def unread_count(self, actor: Actor) -> int:
         """For the header: one read of the recipient/unread index."""
-        with read_session(self.engine) as s:
+        with self._acting(actor, write=False) as (s, actor):
             return int(
                 s.exec(
                     select(func.count())
@@ -98,7 +97,7 @@ class Inbox(DeskBase):
         if not ids:
             return 0
         now = clock.now()
-        with write_session(self.engine) as s:
+        with self._acting(actor) as (s, actor):
             owners = dict(
                 s.exec(
                     select(Notification.id, Notification.recipient_id).where(

@@ -37,7 +37,6 @@ from deskapp.domain import (
 from deskapp.errors import InvalidInput
 from deskapp.triage_review import Choice, needs_reason
 from deskapp.validation import check_fields
-from store.engine import read_session, write_session
 from store.models import Complaint, Customer, Department
 from store.phones import normal_phone
 
@@ -134,12 +133,12 @@ class CustomerLookup:
 
 class IntakeCases(DeskBase):
     def intake(self, actor: Actor, form: IntakeForm) -> IntakeResult:
-        permissions.check("intake", actor.facts(), None)
         problems = check_fields({**form.text_fields(), "override_reason": form.override_reason})
         if problems:
             raise InvalidInput(problems)
         now = clock.now()
-        with write_session(self.engine) as s:
+        with self._acting(actor) as (s, actor):
+            permissions.check("intake", actor.facts(), None)
             customer = self._customer_for(s, form, now)
             assert customer.id is not None
             repeat = self._is_repeat(s, customer.id, form.order_ref, now)
@@ -280,12 +279,12 @@ class IntakeCases(DeskBase):
         """What the desk knows of the caller with this number (and order): the customer and
         their latest complaints, or a new caller whose order already complained. None until
         a number with digits is typed. Needs the `intake` permission."""
-        permissions.check("intake", actor.facts(), None)
         phone = normal_phone(phone)
-        if not phone:
-            return None
         now = clock.now()
-        with read_session(self.engine) as s:
+        with self._acting(actor, write=False) as (s, actor):
+            permissions.check("intake", actor.facts(), None)
+            if not phone:
+                return None
             customer = s.exec(select(Customer).where(Customer.phone == phone)).first()
             if customer is None or customer.id is None:
                 repeat = bool(order_ref.strip()) and self._is_repeat(s, None, order_ref, now)

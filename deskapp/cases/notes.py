@@ -11,7 +11,6 @@ from deskapp.cases.actor import Actor
 from deskapp.cases.base import case_facts
 from deskapp.errors import InvalidInput
 from deskapp.validation import check_length
-from store.engine import write_session
 from store.models import Note
 
 
@@ -41,7 +40,7 @@ class Notes(CaseActions):
         if problem:
             raise InvalidInput({"note": problem})
         now = clock.now()
-        with write_session(self.engine) as s:
+        with self._acting(actor) as (s, actor):
             c = self._load_for_change(s, number, expected_version)
             permissions.check("add_note", actor.facts(), case_facts(c))
             assert c.id is not None

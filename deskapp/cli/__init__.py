@@ -17,6 +17,7 @@ from deskapp.cli import (
     docs,
     importing,
     notice,
+    people,
     serve,
     sla,
 )
@@ -32,6 +33,7 @@ __all__ = [
     "importing",
     "main",
     "notice",
+    "people",
     "serve",
     "sla",
 ]
