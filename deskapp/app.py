@@ -101,6 +101,7 @@ class DeskApp(KeyOrderedApp[None]):
         *,
         desk: Desk,
         lang: str,
+        lang_fixed: bool = False,
         drafts: DraftStore | None = None,
         os_user: bool = False,
         demo: bool = False,
@@ -119,6 +120,10 @@ class DeskApp(KeyOrderedApp[None]):
             scripts=scripts or default_library(),
         )
         self.os_user = os_user
+        #: The terminal's language, and whether `run --lang` fixed it for this desk (else a
+        #: person's own language, `user set --lang`, applies from their sign-in to sign-out).
+        self._terminal_lang = lang
+        self._lang_fixed = lang_fixed
         self._last_input_at = clock.now()
         self._locked = False
         self._desk_timers: list[Timer] = []
@@ -173,6 +178,7 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _signed_in(self, login: str) -> None:
         self.ctx.actor = self.ctx.desk.actor(login)
+        self._speak(self.ctx.actor.language or self._terminal_lang)
         self.refresh_bindings()
         self._warn_about_calendars()
         first = QueueScreen(self.ctx)
@@ -248,6 +254,14 @@ class DeskApp(KeyOrderedApp[None]):
             self.ctx.actor = now_me
             self.refresh_bindings()
 
+    def _speak(self, lang: str) -> None:
+        """Switch the desk's language (screens made from now on use it)."""
+        if self._lang_fixed or lang == self.ctx.lang:
+            return
+        self.ctx.lang = lang
+        self.ctx.forget_names()  # department names are read in the desk's language
+        self.title = self.ctx.t("app.title")
+
     def sign_out(self, notice: str) -> None:
         """Back to the sign-in screen with `notice` on it (an account disabled while its desk
         was open): drafts are saved first, every screen of the session is closed. A desk
@@ -264,6 +278,7 @@ class DeskApp(KeyOrderedApp[None]):
             return
         while len(self.screen_stack) > 2:
             self.pop_screen()
+        self._speak(self._terminal_lang)  # the next person meets the terminal's language
         self.switch_screen(SignInScreen(self.ctx, notice=notice))
         self.refresh_bindings()
 

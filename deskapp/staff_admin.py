@@ -29,6 +29,7 @@ from sqlmodel import Session, col, func, select
 from deskapp import audit, auth, clock
 from deskapp.domain import Role, format_roles, parse_roles
 from deskapp.errors import DeskError, InvalidInput, NotFound, PermissionDenied
+from deskapp.i18n import LANGUAGES
 from store.engine import read_session, write_session
 from store.models import Department, Staff
 
@@ -77,6 +78,7 @@ class StaffRecord:
     compensation_limit: Decimal
     failed_logins: int
     locked_until: datetime | None
+    language: str = ""
 
     @property
     def locked(self) -> bool:
@@ -124,6 +126,16 @@ def parse_role_list(text: str | Iterable[str]) -> frozenset[Role]:
             }
         )
     return frozenset(Role(w) for w in words)
+
+
+def check_language(value: str) -> str:
+    """ "zh", "en", or "" (follow the terminal); "-" also clears."""
+    value = value.strip().lower()
+    if value in ("", "-"):
+        return ""
+    if value not in LANGUAGES:
+        raise InvalidInput({"language": f"{value}: use one of {', '.join(LANGUAGES)} (or '-')"})
+    return value
 
 
 def parse_authority(text: str | Decimal) -> Decimal:
@@ -237,11 +249,12 @@ class StaffAdmin:
         dept: str | None = None,
         authority: str | Decimal = "0",
         password: str | None = None,
+        language: str = "",
     ) -> StaffRecord:
         """A new account. Without a password it cannot sign in until one is set (`passwd`);
         an OS-user sign-in (SSH ForceCommand) needs none."""
         with self._change(op) as s:
-            return self._add_staff(s, op, login, name, roles, dept, authority, password)
+            return self._add_staff(s, op, login, name, roles, dept, authority, password, language)
 
     def _add_staff(
         self,
@@ -253,8 +266,10 @@ class StaffAdmin:
         dept: str | None,
         authority: str | Decimal,
         password: str | None,
+        language: str = "",
     ) -> StaffRecord:
         login = login.strip()
+        language = check_language(language)
         if not LOGIN.match(login):
             raise InvalidInput(
                 {"login": "lower-case letters, digits, '_', '.', '-'; starts with a letter"}
@@ -275,6 +290,7 @@ class StaffAdmin:
             department_id=department.id if department else None,
             password_hash=auth.hash_password(password) if password else "",
             compensation_limit=limit,
+            language=language,
         )
         s.add(person)
         s.flush()
@@ -311,12 +327,15 @@ class StaffAdmin:
         name: str | None = None,
         dept: str | Keep | None = KEEP,
         authority: str | Decimal | None = None,
+        language: str | None = None,
     ) -> StaffRecord:
-        """Change name, department (None: none) and authority together, in one transaction:
+        """Change name, department (None: none), authority and language together, in one
+        transaction:
         one event per kind of change, and nothing saved when any part is refused. What is
         not given, or given as it already is, is left alone."""
         new_name = _check_name("name", name) if name is not None else None
         limit = parse_authority(authority) if authority is not None else None
+        new_language = check_language(language) if language is not None else None
         with self._change(op) as s:
             person = _person(s, login, lock=True)
             kinds = 0
@@ -333,6 +352,9 @@ class StaffAdmin:
                     kinds += 1
             if limit is not None and limit != person.compensation_limit:
                 self._update(s, op, "staff_authority_changed", person, compensation_limit=limit)
+                kinds += 1
+            if new_language is not None and new_language != person.language:
+                self._update(s, op, "staff_language_changed", person, language=new_language)
                 kinds += 1
             if not kinds:
                 raise InvalidInput({"login": f"nothing to change for {person.login}"})
@@ -641,6 +663,7 @@ def _fields(person: Staff, s: Session) -> dict[str, Any]:
         "active": person.active,
         "failed_logins": person.failed_logins,
         "locked_until": person.locked_until.isoformat() if person.locked_until else None,
+        "language": person.language,
     }
 
 
@@ -656,4 +679,5 @@ def _staff_record(p: Staff, codes: dict[int | None, str]) -> StaffRecord:
         compensation_limit=Decimal(p.compensation_limit),
         failed_logins=p.failed_logins,
         locked_until=p.locked_until,
+        language=p.language,
     )

@@ -228,6 +228,7 @@ class AdminScreen(DeskScreen):
             self._f("roles", "agent"),
             self._f("dept"),
             self._f("authority", "0"),
+            self._f("language"),
             self._f("password", password=True),
         ]
 
@@ -240,6 +241,7 @@ class AdminScreen(DeskScreen):
                 dept=v["dept"].strip() or None,
                 authority=v["authority"] or "0",
                 password=v["password"] or None,
+                language=v["language"],
             )
             return t("admin.done.added", login=added.login)
 
@@ -267,6 +269,7 @@ class AdminScreen(DeskScreen):
             self._f("name", p.display_name),
             self._f("dept", p.department_code),
             self._f("authority", str(p.compensation_limit)),
+            self._f("language", p.language),
         ]
 
         def save(v: dict[str, str]) -> str:
@@ -276,6 +279,7 @@ class AdminScreen(DeskScreen):
                 name=v["name"],
                 dept=v["dept"].strip() or None,
                 authority=v["authority"].strip() or "0",
+                language=v["language"],
             )
             return t("admin.done.edited", login=p.login)
 

@@ -46,6 +46,9 @@ class Staff(SQLModel, table=True):
     compensation_limit: Decimal = Field(default=Decimal("0"), max_digits=12, decimal_places=2)
     failed_logins: int = 0
     locked_until: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    #: "zh" or "en": the desk switches to it at sign-in unless `run --lang` fixed one; "" follows
+    #: the terminal (config, locale).
+    language: str = Field(default="", max_length=8)
 
 
 class Customer(SQLModel, table=True):

@@ -17,6 +17,8 @@ class Actor:
     roles: frozenset[Role]
     department_id: int | None
     compensation_limit: Decimal
+    #: The desk's language after sign-in ("" follows the terminal).
+    language: str = ""
 
     @classmethod
     def from_staff(cls, staff: Staff) -> Actor:
@@ -28,6 +30,7 @@ class Actor:
             parse_roles(staff.roles),
             staff.department_id,
             staff.compensation_limit,
+            staff.language,
         )
 
     def facts(self) -> ActorFacts:

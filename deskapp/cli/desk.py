@@ -37,6 +37,7 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
     app = DeskApp(
         desk=Desk(engine, settings),
         lang=language,
+        lang_fixed=lang is not None,
         os_user=os_user,
         demo=is_demo(engine),
         scripts=scripts,

@@ -103,6 +103,9 @@ def user() -> None:
 @click.option("--dept", default=None, metavar="CODE", help="Department (handler, dept_manager).")
 @click.option("--authority", default="0", metavar="AMOUNT", help="Compensation authority.")
 @click.option("--password", "ask_password", is_flag=True, help="Ask for a password (twice).")
+@click.option(
+    "--lang", "language", default="", metavar="zh|en", help="The desk's language after sign-in."
+)
 @password_stdin_option
 @as_option
 @db_option
@@ -113,6 +116,7 @@ def user_add(
     dept: str | None,
     authority: str,
     ask_password: bool,
+    language: str,
     password_stdin: bool,
     as_login: str | None,
     db_url: str | None,
@@ -123,7 +127,14 @@ def user_add(
     password = _new_password(password_stdin) if ask_password or password_stdin else None
     rec = _run(
         lambda: admin.add_staff(
-            op, login, name=name, roles=roles, dept=dept, authority=authority, password=password
+            op,
+            login,
+            name=name,
+            roles=roles,
+            dept=dept,
+            authority=authority,
+            password=password,
+            language=language,
         )
     )
     click.echo(f"added {rec.login} ({' '.join(rec.roles)}{_in(rec.department_code)})")
@@ -167,6 +178,7 @@ def user_show(login: str, db_url: str | None) -> None:
         ("roles", ",".join(r.roles)),
         ("department", r.department_code or "-"),
         ("authority", str(r.compensation_limit)),
+        ("language", r.language or "the terminal's"),
         ("active", "yes" if r.active else "no"),
         ("failed sign-ins", str(r.failed_logins)),
         ("locked until", locked),
@@ -224,6 +236,13 @@ def user_roles(login: str, roles: str, as_login: str | None, db_url: str | None)
 @click.option("--name", default=None, help="New display name.")
 @click.option("--dept", default=None, metavar="CODE", help="Move to this department ('-': none).")
 @click.option("--authority", default=None, metavar="AMOUNT", help="Compensation authority.")
+@click.option(
+    "--lang",
+    "language",
+    default=None,
+    metavar="zh|en|-",
+    help="Language after sign-in ('-': the terminal's).",
+)
 @as_option
 @db_option
 def user_set(
@@ -231,12 +250,13 @@ def user_set(
     name: str | None,
     dept: str | None,
     authority: str | None,
+    language: str | None,
     as_login: str | None,
     db_url: str | None,
 ) -> None:
-    """Change an account's name, department or compensation authority."""
-    if name is None and dept is None and authority is None:
-        fail("nothing to change: give --name, --dept or --authority")
+    """Change an account's name, department, compensation authority or language."""
+    if name is None and dept is None and authority is None and language is None:
+        fail("nothing to change: give --name, --dept, --authority or --lang")
     admin, op = _admin(db_url, as_login)
     from deskapp.staff_admin import KEEP
 
@@ -247,6 +267,7 @@ def user_set(
             name=name,
             dept=KEEP if dept is None else None if dept == "-" else dept,
             authority=authority,
+            language=language,
         )
     )
     rec = admin.show(login)

@@ -275,3 +275,25 @@ def test_init_migrates_a_brand_new_file(tmp_path: Any) -> None:
 def test_commands_refuse_a_database_behind(tmp_path: Any) -> None:
     url = f"sqlite:///{tmp_path}/empty.db"
     assert "deskapp db upgrade" in refused(url, "user", "list")
+
+
+def test_a_persons_language(db_url: str, engine: Engine) -> None:
+    seed_staff(engine)
+    ok(db_url, "user", "add", "lin", "--name", "Lin", "--role", "agent", "--lang", "en")
+    assert staff(engine, "lin").language == "en"
+    assert "language:        en" in ok(db_url, "user", "show", "lin")
+    before = last_event_id(engine)
+    ok(db_url, "user", "set", "lin", "--lang", "zh")
+    ok(db_url, "user", "set", "lin", "--lang", "-")
+    assert staff(engine, "lin").language == ""
+    assert "language:        the terminal's" in ok(db_url, "user", "show", "lin")
+    changes = [(kind, p["changes"]) for _, kind, p in events(engine, before)]
+    assert changes == [
+        ("staff_language_changed", {"language": ["en", "zh"]}),
+        ("staff_language_changed", {"language": ["zh", ""]}),
+    ]
+    assert "use one of zh, en" in refused(db_url, "user", "set", "lin", "--lang", "fr")
+    assert "use one of zh, en" in refused(
+        db_url, "user", "add", "max", "--name", "Max", "--role", "agent", "--lang", "de"
+    )
+    assert "audit chain intact" in ok(db_url, "audit", "verify")

@@ -49,10 +49,17 @@ async def test_admin_adds_changes_disables_from_the_desk(make_app: MakeApp, desk
 
         await pilot.press("n")
         await _type_form(
-            pilot, login="nia", name="Nia Ng", roles="handler", dept="log", password="nia-secret"
+            pilot,
+            login="nia",
+            name="Nia Ng",
+            roles="handler",
+            dept="log",
+            language="en",
+            password="nia-secret",
         )
         await wait_until(pilot, lambda: "Added nia" in _said(app))
-        assert StaffAdmin(desk.engine).show("nia").department_code == "LOG"
+        added = StaffAdmin(desk.engine).show("nia")
+        assert (added.department_code, added.language) == ("LOG", "en")
 
         # r on the highlighted row: move the cursor to nia (the list is by login).
         screen = app.screen
@@ -64,10 +71,11 @@ async def test_admin_adds_changes_disables_from_the_desk(make_app: MakeApp, desk
         assert StaffAdmin(desk.engine).show("nia").roles == ("dept_manager", "handler")
 
         await pilot.press("e")
-        await _type_form(pilot, authority="300", dept="qa")
+        await _type_form(pilot, authority="300", dept="qa", language="zh")
         await wait_until(pilot, lambda: "Changed nia" in _said(app))
         nia = StaffAdmin(desk.engine).show("nia")
         assert (nia.compensation_limit, nia.department_code) == (Decimal("300"), "QA")
+        assert nia.language == "zh"
 
         # A refusal is said in the status line, and nothing changes.
         # A refusal stays in the form with what was typed; nothing changes.

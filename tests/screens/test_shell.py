@@ -176,3 +176,32 @@ async def test_os_user_mode_trusts_the_uid_not_the_environment(  # type: ignore[
             await pilot.pause(0.02)
     assert app.return_code == 3
     assert app.ctx.actor is None
+
+
+async def test_a_persons_language_applies_from_sign_in_to_sign_out(  # type: ignore[no-untyped-def]
+    make_app: MakeApp, desk
+) -> None:
+    from sqlmodel import select
+
+    from store.engine import write_session
+    from store.models import Staff
+
+    with write_session(desk.engine) as s:
+        agent = s.exec(select(Staff).where(Staff.login == "agent")).one()
+        agent.language = "en"
+        s.add(agent)
+    app = make_app(lang="zh")
+    async with app.run_test() as pilot:
+        assert "登录" in plain(app.screen.query_one("#signin-title", Static))
+        await sign_in(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert app.ctx.lang == "en" and app.ctx.t("app.title") == "Complaint desk"
+        app.sign_out("")
+        await settle(pilot)
+        assert isinstance(app.screen, SignInScreen)
+        assert "登录" in plain(app.screen.query_one("#signin-title", Static))
+
+    fixed = make_app(lang="zh", lang_fixed=True)  # `deskapp run --lang zh` wins
+    async with fixed.run_test() as pilot:
+        await sign_in(pilot)
+        assert isinstance(fixed.screen, QueueScreen) and fixed.ctx.lang == "zh"
