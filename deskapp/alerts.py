@@ -13,7 +13,7 @@ poll for a person owning 100,000 cases of a million-case desk.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Set
+from collections.abc import Callable, Iterable, Set
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -51,22 +51,31 @@ class Alert:
 class MyCasesWatch:
     """One person's open cases between polls; call `poll` from one worker."""
 
-    def __init__(self, engine: Engine, staff_id: int) -> None:
+    def __init__(
+        self, engine: Engine, staff_id: int, news: Callable[[], set[int]] | None = None
+    ) -> None:
+        """`news` gives the cases changed since it was last asked (a desk's subscription to its
+        one change feed, subscribed before the first poll); without it the watch reads the
+        event log itself."""
         self._engine = engine
         self._me = staff_id
         self._known: dict[int, tuple[str, bool]] | None = None
-        self._feed: ChangeFeed | None = None
+        self._news = news
         self._since: datetime | None = None
 
     def poll(self, now: datetime) -> list[Alert]:
-        if self._known is None or self._feed is None or self._since is None:
-            # The feed's cursor is taken before the stock, so nothing committed in between
-            # is missed (at worst it is read twice, and compares equal the second time).
-            self._feed = ChangeFeed(self._engine)
+        if self._known is None or self._news is None or self._since is None:
+            # The news starts before the stock is taken, so nothing committed in between is
+            # missed (at worst it is read twice, and compares equal the second time).
+            if self._news is None:
+                feed = ChangeFeed(self._engine)
+                self._news = lambda: ChangeFeed.affected(feed.poll())
+            else:
+                self._news()  # what came before the stock is in the stock
             self._known = self._stock(now)
             self._since = now
             return []
-        changed = ChangeFeed.affected(self._feed.poll())
+        changed = self._news()
         since, self._since = self._since, now
         with read_session(self._engine) as s:
             rows = list(self._crossed(s, since, now))

@@ -27,6 +27,7 @@ from deskapp import clock, permissions
 from deskapp.alerts import Alert, MyCasesWatch
 from deskapp.auth import os_login
 from deskapp.cases import Actor, Desk
+from deskapp.changes import NewsBox
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
@@ -127,6 +128,7 @@ class DeskApp(KeyOrderedApp[None]):
         self._last_input_at = clock.now()
         self._locked = False
         self._desk_timers: list[Timer] = []
+        self._unsubscribe_news: Callable[[], None] | None = None
         settings = desk.settings
         self.theme = THEMES.get(settings.theme, settings.theme)
         self.title = self.ctx.t("app.title")
@@ -189,7 +191,8 @@ class DeskApp(KeyOrderedApp[None]):
         self._offer_draft()
         # The first poll takes stock of my cases; it waits one interval so it does not compete
         # with the queue's first page for the database and the interpreter.
-        self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id)
+        self._news = NewsBox()
+        self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id, self._news.take)
         self._desk_timers = [self.set_interval(ALERT_EVERY, self._poll_alerts)]
         self._last_input_at = clock.now()
         if self.ctx.desk.settings.idle_lock_minutes:
@@ -239,6 +242,8 @@ class DeskApp(KeyOrderedApp[None]):
         me = self.ctx.actor
         if me is None:
             return
+        if self._unsubscribe_news is None:  # before the watch takes stock (its first poll)
+            self._unsubscribe_news = self.ctx.changes.subscribe(self._news)
         now_me = self.ctx.desk.account(me.staff_id)
         if now_me is None:
             self.call_from_thread(self.sign_out, self.ctx.t("signin.disabled"))
@@ -272,6 +277,9 @@ class DeskApp(KeyOrderedApp[None]):
         for timer in self._desk_timers:
             timer.stop()
         self._desk_timers = []
+        if self._unsubscribe_news is not None:
+            self._unsubscribe_news()
+            self._unsubscribe_news = None
         self.ctx.actor = None
         if self.os_user:
             self.exit(None, 3, notice)
@@ -390,6 +398,9 @@ class DeskApp(KeyOrderedApp[None]):
         """However the desk is asked to leave (ctrl+q, a browser tab closed by textual-serve,
         SIGTERM), what is typed reaches the drafts before the screens go."""
         self._flush_drafts()
+
+    def on_unmount(self) -> None:
+        self.ctx.close()  # the change feed's thread and its listening connection
 
     def _flush_drafts(self) -> None:
         for screen in self.screen_stack:

@@ -22,6 +22,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from deskapp import audit
+from deskapp.logs import log
 from store.engine import read_session
 from store.models import CaseEvent
 
@@ -114,3 +115,114 @@ def listen(engine: Engine, wake: Callable[[], None]) -> Listener | None:
     if engine.dialect.name != "postgresql":
         return None
     return Listener(engine, wake)
+
+
+#: Seconds between reads of the event log when nothing wakes the hub sooner.
+POLL_EVERY = 1.0
+
+Subscriber = Callable[[list[Change]], None]
+
+
+class ChangeHub:
+    """The one change feed of a desk process: one thread reads the event log (and, on
+    PostgreSQL, one LISTEN connection wakes it) and hands every batch to each subscriber.
+
+    Screens subscribe to what they show (the queue, an open case, my alerts) instead of
+    running feeds of their own: 50 desks on one server then hold 50 listening connections,
+    not three each. A subscriber's callback runs on the hub's thread and must be quick (queue
+    the news for its own thread). Subscribe *before* reading fresh rows: a change committed
+    in between is then both in the rows and in the news, never in neither.
+    """
+
+    def __init__(self, engine: Engine, every: float = POLL_EVERY) -> None:
+        self._engine = engine
+        self._every = every
+        self._subscribers: dict[int, Subscriber] = {}
+        self._next_id = 0
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._started = threading.Event()
+        #: The last failure to read the log, for whoever wants to say the news is late.
+        self.error: Exception | None = None
+
+    def subscribe(self, callback: Subscriber) -> Callable[[], None]:
+        """Hand every batch of changes from now on to `callback`; returns the unsubscribe."""
+        with self._lock:
+            ident = self._next_id
+            self._next_id += 1
+            self._subscribers[ident] = callback
+            if self._thread is None and not self._stop.is_set():
+                self._thread = threading.Thread(
+                    target=self._run, name="deskapp-changes", daemon=True
+                )
+                self._thread.start()
+        self._started.wait(timeout=10)
+
+        def unsubscribe() -> None:
+            with self._lock:
+                self._subscribers.pop(ident, None)
+
+        return unsubscribe
+
+    def wake(self) -> None:
+        """Read the log now (after a save here: its own screens need not wait a poll)."""
+        self._wake.set()
+
+    def close(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=3)
+
+    def _run(self) -> None:
+        feed: ChangeFeed | None = None
+        listener: Listener | None = None
+        try:
+            while not self._stop.is_set():
+                try:
+                    if feed is None:
+                        feed = ChangeFeed(self._engine)
+                        self._started.set()
+                        listener = listen(self._engine, self._wake.set)
+                    changes = feed.poll()
+                    self.error = None
+                except Exception as exc:  # locked or away: the subscribers' rows stay as they are
+                    self.error = exc
+                    changes = []
+                finally:
+                    self._started.set()  # a hub that cannot start must not hang its subscriber
+                if changes:
+                    with self._lock:
+                        callbacks = list(self._subscribers.values())
+                    for callback in callbacks:
+                        try:
+                            callback(changes)
+                        except Exception:  # one subscriber's bug must not stop the others' news
+                            log.exception("a change-feed subscriber failed")
+                    if len(changes) >= BATCH:
+                        continue  # far behind: catch up before waiting
+                self._wake.wait(self._every)
+                self._wake.clear()
+        finally:
+            if listener is not None:
+                listener.close()
+
+
+class NewsBox:
+    """Collects the cases a hub names until they are taken: for a reader on its own schedule
+    (the alert poll), subscribed with `hub.subscribe(box)`."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._named: set[int] = set()
+
+    def __call__(self, changes: list[Change]) -> None:
+        with self._lock:
+            self._named |= ChangeFeed.affected(changes)
+
+    def take(self) -> set[int]:
+        with self._lock:
+            named, self._named = self._named, set()
+        return named

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from deskapp.cases import Actor, Desk
+from deskapp.changes import ChangeHub
 from deskapp.drafts import DraftStore
 from deskapp.i18n import Catalog, default_catalog
 from deskapp.scripts import ScriptLibrary, default_library
@@ -30,6 +31,22 @@ class DeskContext:
     _names: dict[int, str] | None = field(default=None, repr=False)
     _departments: dict[int, str] | None = field(default=None, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _hub: ChangeHub | None = field(default=None, repr=False)
+
+    @property
+    def changes(self) -> ChangeHub:
+        """The desk process's one change feed (started by its first subscriber)."""
+        with self._lock:
+            if self._hub is None:
+                self._hub = ChangeHub(self.desk.engine)
+            return self._hub
+
+    def close(self) -> None:
+        """Stop the change feed (the app is leaving)."""
+        with self._lock:
+            hub, self._hub = self._hub, None
+        if hub is not None:
+            hub.close()
 
     def staff_names(self) -> dict[int, str]:
         """Display names by staff id, read once per session: every list that shows who is

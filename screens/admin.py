@@ -79,7 +79,6 @@ class AdminScreen(DeskScreen):
         yield Static("", id="admin-said", markup=False)
 
     def on_mount(self) -> None:
-        super().on_mount()
         if not may_administer(self.ctx):
             # Reached by some other way than F9 or the palette: refuse, and leave.
             self.app.notify(self.ctx.t("admin.refused"), severity="error")

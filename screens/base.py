@@ -85,6 +85,9 @@ class DeskScreen(Screen[None]):
             report_failure(self.app, self.ctx, worker.group, worker.error)
 
     def on_mount(self) -> None:
+        """Textual runs the `on_mount` of every class in a screen's MRO, base first: a screen's
+        own `on_mount` must not call `super().on_mount()` (the breach board did, and ran the
+        queue's database thread twice)."""
         if self.ctx.actor is not None:
             me = self.ctx.actor
             roles = "、" if self.ctx.lang == "zh" else ", "

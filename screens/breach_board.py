@@ -38,7 +38,6 @@ class BreachBoardScreen(QueueScreen):
         yield Static("", id="board-notice", markup=False)
 
     def on_mount(self) -> None:
-        super().on_mount()
         desk = self.ctx.desk
         today = clock.now().astimezone(desk.settings.tz).date()
         days = desk.settings.calendar_warning_days

@@ -34,7 +34,7 @@ from textual.widgets import Static
 from deskapp import clock, permissions, presence, sla
 from deskapp.case_view import STAGES_FOR_STATUS, CaseDetail, assignable, load_case
 from deskapp.cases import Contact, case_facts
-from deskapp.changes import ChangeFeed, Listener, listen
+from deskapp.changes import Change, ChangeFeed
 from deskapp.context import DeskContext
 from deskapp.countdown import Tone, countdown
 from deskapp.display import one_line
@@ -94,6 +94,7 @@ TONE_STYLE = {
     Tone.AFTER_HOURS: "italic dim",
     Tone.NONE: "dim",
 }
+#: Seconds between presence stamps' checks when no news wakes the screen's thread.
 POLL_EVERY = 1.0
 
 
@@ -132,6 +133,10 @@ class CaseScreen(DeskScreen):
         self.idle = threading.Event()
         self._stop = threading.Event()
         self._wake = threading.Event()
+        #: Cases the change feed named since the thread last looked (read and cleared under
+        #: `_news_lock`).
+        self._named: set[int] = set()
+        self._news_lock = threading.Lock()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -154,7 +159,6 @@ class CaseScreen(DeskScreen):
             yield ScriptPanel(self.ctx.t("script.title"), id="case-script")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#case-body").focus()  # arrows and page keys scroll the case
         threading.Thread(target=self._watch, name="case-db", daemon=True).start()
         self.set_interval(1.0, self._tick)
@@ -166,6 +170,18 @@ class CaseScreen(DeskScreen):
         self._stop.set()
         self._wake.set()
 
+    def _news(self, changes: list[Change]) -> None:
+        """On the change feed's thread: note what changed and wake this screen's thread."""
+        with self._news_lock:
+            self._named |= ChangeFeed.affected(changes)
+        self._wake.set()
+
+    def _take_news(self) -> set[int]:
+        with self._news_lock:
+            named, self._named = self._named, set()
+        return named
+        self._wake.set()
+
     # -- reading ------------------------------------------------------------------------------
 
     def reload(self) -> None:
@@ -175,21 +191,30 @@ class CaseScreen(DeskScreen):
 
     def _watch(self) -> None:
         """Read the case, then re-read it whenever the change feed names it."""
+        # Subscribed before the first read: a change committed in between is not missed.
+        unsubscribe = self.ctx.changes.subscribe(self._news)
+        case_id: int | None = None
+        try:
+            case_id = self._watch_loop()
+        finally:
+            unsubscribe()
+            if case_id is not None:
+                with contextlib.suppress(Exception):  # a stale stamp expires by itself anyway
+                    presence.leave(self.ctx.desk.engine, case_id, self.ctx.me.staff_id)
+
+    def _watch_loop(self) -> int | None:
+        """Until the screen goes; returns the case shown (to leave its presence)."""
         desk = self.ctx.desk
-        feed: ChangeFeed | None = None
-        listener: Listener | None = None
         fresh = True
         me = self.ctx.me.staff_id
         case_id: int | None = None
         stamped = -presence.STAMP_EVERY
         while not self._stop.is_set():
             try:
-                if feed is None:
-                    feed = ChangeFeed(desk.engine)
-                    listener = listen(desk.engine, self._wake.set)
                 case_id = self.detail.complaint.id if self.detail is not None else None
+                named = self._take_news()
                 if not fresh and case_id is not None:
-                    fresh = case_id in ChangeFeed.affected(feed.poll())
+                    fresh = case_id in named
                 if fresh:
                     detail = load_case(desk, self.number, self.ctx.lang)
                     self.app.call_from_thread(self._show, detail)
@@ -203,10 +228,10 @@ class CaseScreen(DeskScreen):
                     stamped = time.monotonic()
             except NotFound:
                 self.app.call_from_thread(self._not_found)
-                return
+                return case_id
             except Exception as exc:  # locked or gone: keep what is shown, say so, try again
                 if self._stop.is_set():
-                    return
+                    return case_id
                 message = self.ctx.t("queue.stale", error=describe(exc, 80))
                 with contextlib.suppress(Exception):
                     self.app.call_from_thread(self._status, message)
@@ -214,11 +239,7 @@ class CaseScreen(DeskScreen):
             if woken:
                 self._wake.clear()
                 fresh = fresh or not self.idle.is_set()
-        if listener is not None:
-            listener.close()
-        if case_id is not None:
-            with contextlib.suppress(Exception):  # a stale stamp expires by itself anyway
-                presence.leave(desk.engine, case_id, me)
+        return case_id
 
     def _show_presence(self, names: list[str]) -> None:
         text = self.ctx.t("case.also_here", names=", ".join(names)) if names else ""

@@ -66,7 +66,6 @@ class ImportScreen(DeskScreen):
             yield self.result
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#import-path", SafeInput).focus()
 
     def action_dry_run(self) -> None:

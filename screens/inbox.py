@@ -42,7 +42,6 @@ class InboxScreen(DeskScreen):
         yield OptionList(id="inbox")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.query_one("#inbox", OptionList).focus()
 
     def on_screen_resume(self) -> None:

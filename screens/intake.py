@@ -172,7 +172,6 @@ class IntakeScreen(DeskScreen):
         return self._field(name, Select(options, id=name, allow_blank=False, value=default.value))
 
     def on_mount(self) -> None:
-        super().on_mount()
         # Looked up once: a keystroke must not search the DOM.
         self._fields = {f.field_name: f for f in self.query(FormField)}
         self._controls = {name: f.control for name, f in self._fields.items()}

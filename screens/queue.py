@@ -2,9 +2,10 @@
 
 One database thread per screen does every read, in order, so a scroll, a filter change and a
 change from another desk never race: the UI posts requests, the thread folds them into the
-current `Window` and hands the new one back. Between requests it polls the change feed once a
-second (woken at once by PostgreSQL's NOTIFY when available). If the database is locked or gone
-the thread says so in the status line and the list keeps showing the last rows it had.
+current `Window` and hands the new one back. News of other desks' changes comes from the
+process's one change feed (`DeskContext.changes`) as one more request. If the database is
+locked or gone the thread says so in the status line and the list keeps showing the last rows it
+had.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import queue as stdqueue
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import ClassVar, Literal
@@ -26,7 +27,7 @@ from textual.binding import Binding, BindingType
 from textual.widgets import Input, Static
 
 from deskapp import clock
-from deskapp.changes import ChangeFeed, Listener, listen
+from deskapp.changes import Change, ChangeFeed
 from deskapp.context import DeskContext
 from deskapp.countdown import Countdown, Tone, countdown
 from deskapp.domain import Status
@@ -49,7 +50,8 @@ from widgets.safe_input import SafeInput
 
 COLUMN_KEYS = tuple(key for key, _least, _most in COLUMNS)
 
-#: How often the change feed is read, and how often a time-filtered view is re-read.
+#: How long the database thread waits for a request before looking at the clock, and how long
+#: it waits after a failed read; a time-filtered view is re-read every RELOAD_TIMED_EVERY.
 POLL_EVERY = 1.0
 RELOAD_TIMED_EVERY = 5.0
 
@@ -57,11 +59,12 @@ RELOAD_TIMED_EVERY = 5.0
 @dataclass(frozen=True)
 class _Request:
     #: "filter": read from the top with this filter; "rows": load rows lo..hi of the current
-    #: result; "notify": another desk changed something (the change feed's LISTEN woke us).
-    kind: Literal["filter", "rows", "notify"]
+    #: result; "changes": these cases changed (from the change feed).
+    kind: Literal["filter", "rows", "changes"]
     filter: QueueFilter | None = None
     lo: int = 0
     hi: int = 0
+    affected: frozenset[int] = frozenset()
 
 
 class QueueScreen(DeskScreen):
@@ -94,6 +97,7 @@ class QueueScreen(DeskScreen):
         self.filter = replace(base_filter(self.view, ctx.me), states=self.fixed_states)
         self._requests: stdqueue.Queue[_Request] = stdqueue.Queue()
         self._stop = threading.Event()
+        self._unsubscribe: Callable[[], None] | None = None
         self._names: dict[int, str] = {}
         self._depts: dict[int, str] = {}
         self._status = ""
@@ -114,7 +118,6 @@ class QueueScreen(DeskScreen):
         yield SafeInput(placeholder=self.ctx.t("queue.search_prompt"), id="queue-search")
 
     def on_mount(self) -> None:
-        super().on_mount()
         self.rows.placeholder = self.ctx.t("queue.loading")
         self.rows.focus()
         self._run_database()
@@ -124,6 +127,14 @@ class QueueScreen(DeskScreen):
 
     def on_unmount(self) -> None:
         self._stop.set()
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+
+    def _news(self, changes: list[Change]) -> None:
+        """On the change feed's thread: hand the cases it names to this screen's thread."""
+        affected = ChangeFeed.affected(changes)
+        if affected:
+            self._ask(_Request("changes", affected=frozenset(affected)))
 
     @property
     def rows(self) -> QueueList:
@@ -373,30 +384,33 @@ class QueueScreen(DeskScreen):
         desk = self.ctx.desk
         window = EMPTY
         reader: QueueReader | None = None
-        feed: ChangeFeed | None = None
-        listener: Listener | None = None
+        ready = False
         last_reload = time.monotonic()
         while not self._stop.is_set():
             try:
-                if feed is None:
+                if not ready:
                     self._names = self.ctx.staff_names()
                     self._depts = self.ctx.department_names()
                     self.app.call_from_thread(self._show_columns)  # widths by the names
-                    feed = ChangeFeed(desk.engine)
-                    listener = listen(desk.engine, lambda: self._ask(_Request("notify")))
+                    # Subscribed before the first read: nothing committed between is missed.
+                    self._unsubscribe = self.ctx.changes.subscribe(self._news)
+                    ready = True
                 requests = self._drain()
                 now = clock.now()
                 before = window
+                changed: set[int] = set()
                 for request in requests:
                     if request.kind == "filter" and request.filter is not None:
                         reader = QueueReader(desk.engine, request.filter)
                         window = reader.first(now)
+                        changed.clear()  # read fresh: earlier news is in it
                     elif reader is not None and request.kind == "rows":
                         window = reader.around(window, request.lo, request.hi, now)
+                    elif request.kind == "changes":
+                        changed |= request.affected
                 if reader is not None:
-                    changes = feed.poll()
-                    if changes:
-                        window = reader.changed(window, ChangeFeed.affected(changes), now)
+                    if changed:
+                        window = reader.changed(window, changed, now)
                     if reader.timed and time.monotonic() - last_reload >= RELOAD_TIMED_EVERY:
                         window = reader.reload(window, now)
                         last_reload = time.monotonic()
@@ -418,12 +432,12 @@ class QueueScreen(DeskScreen):
                 except Exception:
                     return
                 self._stop.wait(POLL_EVERY)
-        if listener is not None:
-            listener.close()
+        if self._unsubscribe is not None:  # the screen went while this thread subscribed
+            self._unsubscribe()
 
     def _drain(self) -> list[_Request]:
-        """Wait up to a poll interval for requests (a NOTIFY is one), then take them all; only
-        the last filter and the last row range matter."""
+        """Wait up to a poll interval for requests (news from the change feed is one), then take
+        them all; only the last filter and the last row range matter, and the news adds up."""
         requests: list[_Request] = []
         with contextlib.suppress(stdqueue.Empty):
             requests.append(self._requests.get(timeout=POLL_EVERY))
@@ -434,11 +448,14 @@ class QueueScreen(DeskScreen):
                 break
         filters = [r for r in requests if r.kind == "filter"]
         rows = [r for r in requests if r.kind == "rows"]
+        news = frozenset().union(*(r.affected for r in requests if r.kind == "changes"))
         kept: list[_Request] = []
         if filters:
             kept.append(filters[-1])
         if rows:
             kept.append(rows[-1])
+        if news:
+            kept.append(_Request("changes", affected=news))
         return kept
 
 

@@ -51,3 +51,64 @@ async def test_a_case_registered_by_another_process_appears_within_1_5_s(
         assert seen is not None, "the other desk's case never appeared"
         assert seen <= 1.5, f"appeared after {seen:.2f} s"
         await settle(pilot)
+
+
+async def test_one_change_feed_serves_the_whole_desk(
+    engine: Engine, db_url: str, staffed: dict[str, int], tmp_path: Path
+) -> None:
+    """The queue, the breach board, an open case and my alerts all follow other desks through
+    one thread and (on PostgreSQL) one listening connection, and a case opened here still
+    sees another process's change to it."""
+    import threading
+
+    from deskapp.cases import IntakeForm
+    from screens.case import CaseScreen
+
+    desk = Desk(engine)
+    number = desk.intake(
+        desk.actor("agent"),
+        IntakeForm(phone="13800138000", name="王", subject="本地", description="d", demand="x"),
+    ).number
+    app = DeskApp(desk=desk, lang="en", drafts=DraftStore(tmp_path / "drafts"))
+    async with app.run_test(size=(120, 30)) as pilot:
+        await sign_in(pilot, "supervisor")
+        await pilot.press("f4")  # the breach board, over the queue
+        await settle(pilot)
+        app.push_screen(CaseScreen(app.ctx, number))
+        await settle(pilot)
+        await pilot.pause(2.5)  # the alert poll has subscribed too
+
+        names = [t.name for t in threading.enumerate()]
+        assert names.count("deskapp-changes") == 1
+        listening = names.count("deskapp-listen")
+        assert listening == (1 if engine.dialect.name == "postgresql" else 0)
+        assert len(app.ctx.changes._subscribers) == 4  # queue, board, case, alerts
+
+        screen = app.screen
+        assert isinstance(screen, CaseScreen)
+        done = subprocess.run(
+            [sys.executable, "-c", NOTE, db_url, number], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr
+        deadline = time.monotonic() + 5
+        while time.monotonic() < deadline:
+            await pilot.pause(0.05)
+            if screen.detail is not None and any(
+                "from the other desk" in n.body for n in screen.detail.notes
+            ):
+                break
+        else:
+            raise AssertionError("the other desk's note never reached the open case")
+    assert [t.name for t in threading.enumerate()].count("deskapp-changes") == 0
+
+
+NOTE = """
+import sys
+from deskapp.cases import Desk
+from store.engine import make_engine
+desk = Desk(make_engine(sys.argv[1]))
+desk.add_note(
+    desk.actor("supervisor"), sys.argv[2], "from the other desk",
+    customer_facing=False, expected_version=None,
+)
+"""
