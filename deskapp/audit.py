@@ -209,10 +209,14 @@ def verify_events(events: Iterable[CaseEvent], head: AuditHead | None) -> Verifi
             return Verification(count, event.id, "its contents do not match its hash")
         prev, last_id = event.hash, event.id or 0
         count += 1
-    if head is not None and count and (head.last_event_id != last_id or head.last_hash != prev):
-        return Verification(
-            count, head.last_event_id, "events after the last stored one are missing"
-        )
+    # The head is written with every event: it must name the last one, also when none is left
+    # (a log emptied by DELETE is not an intact empty log while the head says events existed).
+    if head is not None and (head.last_event_id != last_id or (last_id and head.last_hash != prev)):
+        if count == 0:
+            reason = f"the log is empty but {head.last_event_id} events were written"
+        else:
+            reason = "events after the last stored one are missing"
+        return Verification(count, head.last_event_id, reason)
     return Verification(count)
 
 

@@ -23,6 +23,9 @@ from store.engine import write_session
 from store.models import Staff
 
 _N, _R, _P = 2**14, 8, 1
+#: scrypt needs 128·r·N bytes; this admits parameters up to N = 2^17, r = 8 and refuses a
+#: stored hash that would ask for more (a crafted row must not exhaust the host's memory).
+_MAXMEM = 129 * 1024 * 1024 + 1024 * 1024
 
 
 def hash_password(password: str, *, n: int = _N) -> str:
@@ -33,16 +36,27 @@ def hash_password(password: str, *, n: int = _N) -> str:
 
 
 def verify_password(password: str, stored: str) -> bool:
+    """False for a wrong password and for a stored hash that is not one of ours (edited,
+    truncated, another scheme): a malformed row refuses the sign-in, it does not crash it."""
     try:
         scheme, n, r, p, salt_b64, digest_b64 = stored.split("$")
-    except ValueError:
+        if scheme != "scrypt":
+            return False
+        salt = base64.b64decode(salt_b64, validate=True)
+        expected = base64.b64decode(digest_b64, validate=True)
+        if not salt or len(expected) < 16:
+            return False
+        digest = hashlib.scrypt(
+            password.encode(),
+            salt=salt,
+            n=int(n),
+            r=int(r),
+            p=int(p),
+            dklen=len(expected),
+            maxmem=_MAXMEM,
+        )
+    except (ValueError, TypeError, OverflowError, MemoryError):
         return False
-    if scheme != "scrypt":
-        return False
-    salt, expected = base64.b64decode(salt_b64), base64.b64decode(digest_b64)
-    digest = hashlib.scrypt(
-        password.encode(), salt=salt, n=int(n), r=int(r), p=int(p), dklen=len(expected)
-    )
     return hmac.compare_digest(digest, expected)
 
 
@@ -77,7 +91,9 @@ def sign_in(engine: Engine, login: str, password: str, *, unlocking: bool = Fals
     now = clock.now()
     failure: DeskError | None = None
     with write_session(engine) as s:
-        staff = s.exec(select(Staff).where(Staff.login == login.strip())).first()
+        # Locked: parallel attempts on one account are counted one after another (PostgreSQL
+        # would otherwise let each read the same count and overshoot the limit).
+        staff = s.exec(select(Staff).where(Staff.login == login.strip()).with_for_update()).first()
         if staff is None or not staff.active:
             verify_password(password, _dummy_hash())
             raise SignInError()

@@ -80,3 +80,57 @@ def test_os_user_sign_in(engine: Engine, staffed: dict[str, int]) -> None:
     assert sign_in_os_user(engine, "handler").id == staffed["handler"]
     with pytest.raises(NotFound, match="operating-system user 'root'"):
         sign_in_os_user(engine, "root")
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "",
+        "scrypt$16384$8$1$",
+        "scrypt$abc$8$1$c2FsdA==$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+        "scrypt$16384$8$1$not base64!$ZGlnZXN0ZGlnZXN0ZGlnZXN0",
+        "scrypt$1099511627776$8$1$c2FsdHNhbHQ=$" + "A" * 44,  # would need terabytes
+        "scrypt$3$8$1$c2FsdHNhbHQ=$" + "A" * 44,  # N not a power of two
+        "bcrypt$2b$12$abcdefghijklmnopqrstuv",
+    ],
+)
+def test_a_malformed_stored_hash_refuses_the_sign_in(sqlite_engine: Engine, stored: str) -> None:
+    from sqlalchemy import update
+
+    from store.engine import write_session
+    from store.models import Staff
+    from tests.conftest import seed_staff
+
+    seed_staff(sqlite_engine)
+    assert not verify_password("demo", stored)
+    with write_session(sqlite_engine) as s:
+        s.exec(update(Staff).where(col(Staff.login) == "agent").values(password_hash=stored))
+    with pytest.raises(SignInError):
+        sign_in(sqlite_engine, "agent", "demo")
+
+
+def test_parallel_wrong_passwords_are_counted_one_by_one(
+    engine: Engine, staffed: dict[str, int]
+) -> None:
+    """Eight attempts at once: four failures, the fifth locks, the last three meet the lock.
+    Without the row lock, PostgreSQL let parallel attempts read the same count."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def attempt(_: int) -> str:
+        try:
+            sign_in(engine, "handler", "wrong")
+        except AccountLocked:
+            return "locked"
+        except SignInError:
+            return "wrong"
+        return "in"
+
+    with ThreadPoolExecutor(8) as pool:
+        outcomes = sorted(pool.map(attempt, range(8)))
+    assert outcomes == ["locked"] * 4 + ["wrong"] * 4  # the fifth failure is told it locked
+    with read_session(engine) as s:
+        kinds = [
+            e.kind
+            for e in s.exec(select(CaseEvent).where(col(CaseEvent.actor_id) == staffed["handler"]))
+        ]
+    assert sorted(kinds) == ["account_locked"] + ["sign_in_failed"] * 4

@@ -87,3 +87,15 @@ def test_rolled_back_event_leaves_no_gap(engine: Engine) -> None:
         raise RuntimeError("use case failed")
     _log(engine, 1)
     assert _verify(engine).ok
+
+
+def test_an_emptied_log_is_not_an_intact_one(engine: Engine) -> None:
+    assert _verify(engine).ok  # a new desk: no events, the head says none
+    _log(engine, 4)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM case_event"))
+    result = _verify(engine)
+    assert not result.ok and result.count == 0
+    assert result.reason == "the log is empty but 4 events were written"
+    verified = CliRunner().invoke(main, ["audit", "verify", "--db", str(engine.url)])
+    assert verified.exit_code == 1
