@@ -1,8 +1,8 @@
 """Sign-in: user name (focused), tab, password, enter.
 
 The check runs in a worker (scrypt is slow on purpose); the screen posts `SignedIn` with the
-staff id when it succeeds. Every failure reads the same, except a locked account, which says
-for how long.
+staff id when it succeeds. Every failure reads the same, a locked account's too: the screen
+never tells whether an account exists.
 """
 
 from __future__ import annotations
@@ -92,11 +92,9 @@ class SignInScreen(Screen[None]):
             # queue's first page is not queued behind them.
             self.ctx.staff_names()
             self.ctx.department_names()
-        except AccountLocked as exc:
-            self.app.call_from_thread(
-                self._failed, self.ctx.t("signin.locked", minutes=exc.minutes)
-            )
-        except SignInError:
+        except (AccountLocked, SignInError):
+            # One message for a wrong name, a wrong password and a locked account, so the
+            # screen never tells whether an account exists (the lock is an audit event).
             self.app.call_from_thread(self._failed, self.ctx.t("signin.bad_credentials"))
         except Exception as exc:  # the database is down, or worse: say so, keep the screen
             said = self.ctx.t("common.error", message=describe(exc))

@@ -79,7 +79,6 @@ def test_every_intake_field_has_a_label() -> None:
         "signin.username",
         "signin.password",
         "signin.bad_credentials",
-        "signin.locked",
         "signin.demo_notice",
         "signin.os_user_missing",
         "header.my_open",
@@ -119,7 +118,7 @@ def test_text_fills_placeholders_literally() -> None:
         catalog.text("registered.message", "zh", number="TS-20261123-0001", promise="今天 15:30 前")
         == "已登记为 TS-20261123-0001，承诺今天 15:30 前答复客户。"
     )
-    assert catalog.text("signin.locked", "en", minutes=15).startswith("Too many failed")
+    assert catalog.text("lock.signed_out", "en", minutes=15).startswith("Too many wrong")
     # Values are not formatted again, so customer text with braces or markup stays as typed.
     hostile = "{number} [bold red]x[/] \x1b[2J"
     assert hostile in catalog.text("intake.customer_known", "zh", name=hostile)
