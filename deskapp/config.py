@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     script_dirs: list[Path] = Field(default_factory=lambda: [config_dir() / "scripts"])
     #: Warn at sign-in this many days before a business calendar's holiday data runs out.
     calendar_warning_days: int = 60
+    #: The secret that signs audit anchors (`deskapp audit keygen|anchor`). Keep it off the
+    #: database host's backups, readable only by the admin account.
+    audit_key_file: Path = Field(default_factory=lambda: config_dir() / "audit.key")
     #: Lock an unattended desk after this many minutes without a key or a click (0: never).
     #: The screen underneath and any draft survive; the password (or, signed in as the
     #: operating-system user, a key) opens it again.

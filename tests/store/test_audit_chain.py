@@ -99,3 +99,63 @@ def test_an_emptied_log_is_not_an_intact_one(engine: Engine) -> None:
     assert result.reason == "the log is empty but 4 events were written"
     verified = CliRunner().invoke(main, ["audit", "verify", "--db", str(engine.url)])
     assert verified.exit_code == 1
+
+
+def test_an_anchor_finds_a_recomputed_chain(engine: Engine, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    """Someone with write access edits event 2 and recomputes every hash after it: the chain
+    alone verifies, the anchor made before does not."""
+    key, anchored = tmp_path / "audit.key", tmp_path / "anchor.json"
+    url = str(engine.url.render_as_string(hide_password=False))
+    runner = CliRunner()
+    assert runner.invoke(main, ["audit", "keygen", "--key", str(key)]).exit_code == 0
+    assert oct(key.stat().st_mode & 0o777) == "0o600"
+    assert runner.invoke(main, ["audit", "keygen", "--key", str(key)]).exit_code == 2  # kept
+    _log(engine, 5)
+    made = runner.invoke(
+        main, ["audit", "anchor", "--db", url, "--key", str(key), "--output", str(anchored)]
+    )
+    assert made.exit_code == 0, made.output
+    _log(engine, 2)  # the log grows after the anchor: it still extends it
+    ok = runner.invoke(
+        main, ["audit", "verify", "--db", url, "--anchor", str(anchored), "--key", str(key)]
+    )
+    assert ok.exit_code == 0 and "extends the anchor" in ok.output, ok.output
+
+    _rewrite_from(engine, 2, {"i": 99, "text": "改过的"})
+    assert _verify(engine).ok  # the rewritten chain is self-consistent
+    caught = runner.invoke(
+        main, ["audit", "verify", "--db", url, "--anchor", str(anchored), "--key", str(key)]
+    )
+    assert caught.exit_code == 1
+    assert "no longer has the hash anchored" in caught.output
+
+    # A forged anchor (made without the key) is refused as such.
+    forged = json.loads(anchored.read_text())
+    forged["hash"] = "0" * 64
+    anchored.write_text(json.dumps(forged))
+    refused = runner.invoke(
+        main, ["audit", "verify", "--db", url, "--anchor", str(anchored), "--key", str(key)]
+    )
+    assert refused.exit_code == 1 and "signature does not match" in refused.output
+
+
+def _rewrite_from(engine: Engine, event_id: int, payload: dict[str, object]) -> None:
+    """What an attacker with write access does: change one event, recompute the chain after."""
+    from sqlmodel import col, select
+
+    from store.models import AuditHead, CaseEvent
+
+    with write_session(engine) as s:
+        events = s.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
+        prev = audit.GENESIS
+        for event in events:
+            if event.id == event_id:
+                event.payload = audit.dumps(payload)
+            event.prev_hash = prev
+            event.hash = audit.event_hash(event)
+            prev = event.hash
+            s.add(event)
+        head = s.get(AuditHead, 1)
+        assert head is not None
+        head.last_hash = prev
+        s.add(head)
