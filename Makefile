@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_CASES ?= 2000
 
-.PHONY: run test lint bench pg-test clean
+.PHONY: run test lint bench pg-test faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,11 @@ lint: $(STAMP)
 ## Store and rule tests against a real PostgreSQL (DESKAPP_TEST_PG must name the server).
 pg-test: $(STAMP)
 	$(BIN)/pytest -q -m pg tests/store tests/deskapp
+
+## The fault suite alone (also part of `make test`): kill -9 at the worst commits, drafts that
+## survive a hang-up, kill or crash. With DESKAPP_TEST_PG set it runs on PostgreSQL too.
+faults: $(STAMP)
+	$(BIN)/pytest -q tests/faults tests/e2e/test_terminal_drafts.py
 
 ## Benchmarks (several minutes: the 1 M-case desk); htop is a reference row for idle traffic.
 bench: $(STAMP)

@@ -21,7 +21,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlmodel import Session, col, select
 
-from deskapp import clock
+from deskapp import clock, faults
 from store.models import AuditHead, CaseEvent
 
 GENESIS = "0" * 64
@@ -176,6 +176,7 @@ def append(
     )
     session.add(event)
     session.flush()
+    faults.note_event(session, kind)
     event.hash = event_hash(event)
     head.last_event_id = event.id or 0
     head.last_hash = event.hash

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from deskapp import sla, workflow
+from deskapp import faults, sla, workflow
 from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
 from deskapp.domain import CaseFacts, Status, parse_flags
@@ -87,6 +87,7 @@ class DeskBase:
             self.settings.sla.calendar_dirs, provisional=True
         )
         self.rules = workflow.Rules(legal_review_amount=self.settings.legal_review_amount)
+        faults.install()  # the fault suite's kill points; nothing unless DESKAPP_FAULT is set
 
     def actor(self, login: str) -> Actor:
         with read_session(self.engine) as s:

@@ -110,7 +110,7 @@ def desk_pid(home: Path, timeout: float = 20) -> int:
 @pytest.fixture
 def desk_terminal(
     sqlite_url: str, sqlite_engine: Engine, tmp_path: Path
-) -> Iterator[Callable[[], Terminal]]:
+) -> Iterator[Callable[..., Terminal]]:
     seed_staff(sqlite_engine)
     home = tmp_path / "home"
     env = {
@@ -124,9 +124,11 @@ def desk_terminal(
     deskapp = Path(sys.executable).with_name("deskapp")
     opened: list[Terminal] = []
 
-    def open_terminal() -> Terminal:
+    def open_terminal(**extra_env: str) -> Terminal:
         terminal = Terminal(
-            f"desk-{uuid.uuid4().hex[:8]}", env, f"{deskapp} run --lang en --db {sqlite_url}"
+            f"desk-{uuid.uuid4().hex[:8]}",
+            env | extra_env,
+            f"{deskapp} run --lang en --db {sqlite_url}",
         )
         opened.append(terminal)
         terminal.home = home  # type: ignore[attr-defined]

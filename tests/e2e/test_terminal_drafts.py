@@ -14,7 +14,11 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Engine
+from sqlmodel import select
 
+from store.engine import read_session
+from store.models import Complaint
 from tests.e2e.conftest import Terminal, desk_pid
 
 pytestmark = [
@@ -80,3 +84,37 @@ def test_draft_survives_and_is_offered_again(
     second.keys("y")
     second.wait_for("Kettle leaks")
     assert "13912345678" in second.screen()
+
+
+def test_killed_at_the_registering_commit_the_call_comes_back(
+    desk_terminal: Callable[..., Terminal], sqlite_engine: Engine
+) -> None:
+    """The desk dies (kill -9) at the very commit of the registration: the case is not in the
+    database, and the next start offers the whole call back to register again."""
+    first = desk_terminal(DESKAPP_FAULT="kill-before-commit:intake")
+    first.wait_for("Sign in")
+    first.keys("agent", "Tab", "demo", "Enter")
+    first.wait_for("My open")
+    first.keys("F2")
+    first.wait_for("Typing the phone")
+    first.keys("13912345678", "Tab", "Lily Chen", "Tab", "Kettle leaks", "Tab")
+    first.keys("It leaks from the base.", "Tab", "A new kettle", "C-s")
+    first.wait_for("Reply promised")
+    pid = desk_pid(first.home)  # type: ignore[attr-defined]
+    first.keys("C-s")
+    _wait_gone(pid)
+    first.close()
+    with read_session(sqlite_engine) as s:
+        assert s.exec(select(Complaint)).first() is None
+
+    second = desk_terminal()
+    second.wait_for("Sign in")
+    second.keys("agent", "Tab", "demo", "Enter")
+    shown = second.wait_for("Resume the draft?")
+    assert "Lily Chen / 13912345678 / Kettle leaks" in shown
+    second.keys("y")
+    second.wait_for("Kettle leaks")
+    second.keys("C-s")
+    second.wait_for("Reply promised")
+    second.keys("C-s")
+    second.wait_for("Registered as TS-20261123-0001")
