@@ -69,6 +69,7 @@ async def test_one_change_feed_serves_the_whole_desk(
         desk.actor("agent"),
         IntakeForm(phone="13800138000", name="王", subject="本地", description="d", demand="x"),
     ).number
+    before = set(threading.enumerate())  # an earlier test's feed may still be winding down
     app = DeskApp(desk=desk, lang="en", drafts=DraftStore(tmp_path / "drafts"))
     async with app.run_test(size=(120, 30)) as pilot:
         await sign_in(pilot, "supervisor")
@@ -78,7 +79,7 @@ async def test_one_change_feed_serves_the_whole_desk(
         await settle(pilot)
         await pilot.pause(2.5)  # the alert poll has subscribed too
 
-        names = [t.name for t in threading.enumerate()]
+        names = [t.name for t in set(threading.enumerate()) - before]
         assert names.count("deskapp-changes") == 1
         listening = names.count("deskapp-listen")
         assert listening == (1 if engine.dialect.name == "postgresql" else 0)
@@ -99,7 +100,10 @@ async def test_one_change_feed_serves_the_whole_desk(
                 break
         else:
             raise AssertionError("the other desk's note never reached the open case")
-    assert [t.name for t in threading.enumerate()].count("deskapp-changes") == 0
+    hub = app.ctx._hub
+    assert hub is None  # closed with the app
+    left = [t.name for t in set(threading.enumerate()) - before if t.is_alive()]
+    assert "deskapp-changes" not in left
 
 
 NOTE = """
