@@ -58,14 +58,27 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str | None = None,
+    *,
+    echo: bool = False,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Engine:
+    """An engine for the URL. `pool_size` and `max_overflow` bound a server database's
+    connections per process (SQLAlchemy's defaults, 5 and 10, allow 15); SQLite ignores them."""
     resolved = resolve_url(url)
     parsed: URL = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
+    pool: dict[str, int] = {}
+    if pool_size is not None:
+        pool["pool_size"] = pool_size
+    if max_overflow is not None:
+        pool["max_overflow"] = max_overflow
     # hide_parameters: an error message must not carry the customer's text (or a password
     # hash) into the status bar and the log.
-    return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
