@@ -626,6 +626,87 @@ def table(result: Result, small: Result | None, base_kb: int) -> str:
     return "\n".join(lines)
 
 
+@dataclass
+class Run:
+    """A load run and its same-run baselines: a small desk doing the same mix in the same
+    harness, and a bare Python process with the worker's imports (resident memory)."""
+
+    result: Result
+    small: Result | None
+    base_kb: int
+    #: The host's load average (1, 5, 15 min) before and after: other work on the machine.
+    load: tuple[str, str] = ("", "")
+
+    @property
+    def ok(self) -> bool:
+        return self.result.ok and (self.small is None or self.small.ok)
+
+
+def bench_load(
+    workdir: Path, *, workers: int, seconds: float, small: int = 4, pg: str | None = None
+) -> Run:
+    results: list[Result | None] = []
+    base = 0
+    before = _load()
+    small_seconds = max(5.0, seconds / 4)
+    for n, secs in ((workers, seconds), (small, small_seconds)):
+        if not n:
+            results.append(None)
+            continue
+        sqlite = f"sqlite:///{workdir / f'load-{n}.db'}"
+        url = pg_database(pg) if pg else sqlite
+        backend = "PostgreSQL" if pg else "SQLite"
+        print(f"load: {n} desks for {secs:g} s on {backend} …", file=sys.stderr, flush=True)
+        try:
+            results.append(run_load(url, n, secs, workdir / f"run-{n}"))
+            base = base or baseline_rss(url)
+        finally:
+            if pg:
+                pg_database(pg, drop=True)
+    result, small_result = results
+    assert result is not None
+    return Run(result, small_result, base, (before, _load()))
+
+
+def _load() -> str:
+    return ", ".join(f"{x:.2f}" for x in os.getloadavg())
+
+
+BEGIN = "<!-- load:{} -->"
+END = "<!-- /load:{} -->"
+
+
+def write_section(doc: Path, run: Run) -> None:
+    """Replace this backend's section of docs/load.md with the run's table."""
+    from deskapp import clock
+
+    key = run.result.backend
+    r = run.result
+    body = [
+        BEGIN.format(key),
+        f"### {'PostgreSQL' if key == 'postgresql' else 'SQLite'}: {r.workers} desks, "
+        f"{r.seconds:g} s",
+        "",
+        f"- date: {clock.now():%Y-%m-%d %H:%M} UTC, {os.cpu_count()} CPUs, load average "
+        f"{run.load[0]} at the start, {run.load[1]} at the end"
+        + (f"; baseline: {run.small.workers} desks, {run.small.seconds:g} s" if run.small else ""),
+        "",
+        "```text",
+        table(r, run.small, run.base_kb),
+        *(f"ok: {line}" for line in r.checks),
+        *(f"PROBLEM: {line}" for line in r.problems),
+        "```",
+        END.format(key),
+    ]
+    text = doc.read_text(encoding="utf-8") if doc.exists() else "# Many desks\n"
+    start, end = text.find(BEGIN.format(key)), text.find(END.format(key))
+    if start >= 0 and end > start:
+        text = text[:start] + "\n".join(body) + text[end + len(END.format(key)) :]
+    else:
+        text = text.rstrip() + "\n\n" + "\n".join(body) + "\n"
+    doc.write_text(text, encoding="utf-8")
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv and argv[0] == "_worker":
@@ -640,34 +721,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--workers", type=int, help="desk processes (20 SQLite, 50 PostgreSQL)")
     parser.add_argument("--seconds", type=float, default=60.0)
     parser.add_argument(
-        "--small", type=int, default=3, help="desks in the same-run baseline (0: none)"
+        "--small", type=int, default=4, help="desks in the same-run baseline (0: none)"
     )
+    parser.add_argument("--write", type=Path, help="update this backend's section of a file")
     args = parser.parse_args(argv)
     workers = args.workers or (50 if args.pg else 20)
-    results: list[Result | None] = []
-    base = 0
     with tempfile.TemporaryDirectory(prefix="deskapp-load-") as tmp:
-        for n, secs in ((workers, args.seconds), (args.small, max(5.0, args.seconds / 4))):
-            if not n:
-                results.append(None)
-                continue
-            sqlite = f"sqlite:///{Path(tmp) / f'load-{n}.db'}"
-            url = pg_database(args.pg) if args.pg else sqlite
-            print(f"running {n} desks for {secs:g} s on {url.split(':')[0]} …", file=sys.stderr)
-            try:
-                results.append(run_load(url, n, secs, Path(tmp) / f"run-{n}"))
-                base = baseline_rss(url)
-            finally:
-                if args.pg:
-                    pg_database(args.pg, drop=True)
-    result, small = results
-    assert result is not None
-    print(table(result, small, base))
-    for line in result.checks:
+        run = bench_load(
+            Path(tmp), workers=workers, seconds=args.seconds, small=args.small, pg=args.pg
+        )
+    print(table(run.result, run.small, run.base_kb))
+    for line in run.result.checks:
         print(f"ok: {line}")
-    for line in result.problems:
+    for line in run.result.problems:
         print(f"PROBLEM: {line}")
-    return 0 if result.ok and (small is None or small.ok) else 1
+    if run.small is not None:
+        for line in run.small.problems:
+            print(f"PROBLEM (baseline run): {line}")
+    if args.write:
+        write_section(args.write, run)
+        print(f"written to {args.write}", file=sys.stderr)
+    return 0 if run.ok else 1
 
 
 if __name__ == "__main__":
