@@ -98,6 +98,8 @@ class Result:
     refused: Counter[str] = field(default_factory=Counter)
     failures: list[dict[str, Any]] = field(default_factory=list)
     rss_kb: list[int] = field(default_factory=list)
+    #: Transactions the use cases ran again after a transient failure (busy, locked, deadlock).
+    retries: int = 0
     problems: list[str] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)
 
@@ -144,11 +146,20 @@ def baseline_main(url: str) -> None:
 
 def worker_main(url: str, spec_json: str, seconds: float, out: Path, go: Path) -> None:
     _import_stack(url)
+    import logging
+
     from deskapp.cases import Desk, IntakeForm
     from deskapp.errors import DeskError
     from store.engine import make_engine, read_session
     from store.models import Complaint
 
+    retries = [0]
+
+    class _Retries(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            retries[0] += 1
+
+    logging.getLogger("deskapp.cases").addHandler(_Retries(logging.WARNING))
     spec = Spec(**{**json.loads(spec_json), "depts": tuple(json.loads(spec_json)["depts"])})
     engine = make_engine(url, pool_size=PG_POOL_SIZE, max_overflow=PG_MAX_OVERFLOW)
     desk = Desk(engine)
@@ -305,7 +316,7 @@ def worker_main(url: str, spec_json: str, seconds: float, out: Path, go: Path) -
         if not step():
             idle += 1
             time.sleep(0.02)
-    log.write(json.dumps({"rss_kb": rss_kb(), "idle": idle}) + "\n")
+    log.write(json.dumps({"rss_kb": rss_kb(), "idle": idle, "retries": retries[0]}) + "\n")
     log.close()
     engine.dispose()
 
@@ -431,7 +442,7 @@ def run_load(url: str, workers: int, seconds: float, workdir: Path) -> Result:
                 ),
             )
         )
-    deadline = time.perf_counter() + 120
+    deadline = time.perf_counter() + 300
     while not all(out.with_suffix(".ready").exists() for _, out, _ in procs):
         dead = [p for _, _, p in procs if p.poll() is not None]
         if dead or time.perf_counter() > deadline:
@@ -459,6 +470,7 @@ def run_load(url: str, workers: int, seconds: float, workdir: Path) -> Result:
                 result.failures.append(rec)
             elif "rss_kb" in rec:
                 result.rss_kb.append(rec["rss_kb"])
+                result.retries += rec.get("retries", 0)
     check(url, specs, records, result)
     return result
 
@@ -616,6 +628,7 @@ def table(result: Result, small: Result | None, base_kb: int) -> str:
         lines.append(line)
     refused = ", ".join(f"{k} {n}" for k, n in sorted(result.refused.items())) or "none"
     lines.append(f"refused (someone else changed the case first): {refused}")
+    lines.append(f"transactions retried after a transient failure: {result.retries}")
     if result.rss_kb:
         mb = statistics.median(result.rss_kb) / 1024
         lines.append(
