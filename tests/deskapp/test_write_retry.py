@@ -30,6 +30,15 @@ def _form() -> IntakeForm:
     )
 
 
+class _Seen(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
 def _hold_write_lock(path: str, locked: threading.Event, seconds: float) -> None:
     """Another desk's writer: BEGIN IMMEDIATE, then hold the lock for `seconds`."""
     conn = sqlite3.connect(path, isolation_level=None)
@@ -41,7 +50,7 @@ def _hold_write_lock(path: str, locked: threading.Event, seconds: float) -> None
 
 
 def test_intake_retries_while_another_connection_holds_the_write_lock(
-    sqlite_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    sqlite_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # A short busy timeout, so the lock held for 2 s outlasts it several times over.
     monkeypatch.setattr(store_engine, "BUSY_TIMEOUT_MS", 100)
@@ -56,12 +65,19 @@ def test_intake_retries_while_another_connection_holds_the_write_lock(
     )
     holder.start()
     assert locked.wait(5)
-    caplog.set_level(logging.WARNING, logger="deskapp.cases")
-    started = time.perf_counter()
-    result = desk.intake(agent, _form())
-    waited = time.perf_counter() - started
+    # A handler on the use cases' own logger: `deskapp.logs` stops the "deskapp" loggers
+    # propagating to the root, where caplog listens, once any test has imported it.
+    seen = _Seen()
+    logger = logging.getLogger("deskapp.cases")
+    logger.addHandler(seen)
+    try:
+        started = time.perf_counter()
+        result = desk.intake(agent, _form())
+        waited = time.perf_counter() - started
+    finally:
+        logger.removeHandler(seen)
     holder.join()
-    retries = [r for r in caplog.records if "database is locked" in r.getMessage()]
+    retries = [r for r in seen.records if "database is locked" in r.getMessage()]
     assert retries, "the intake did not retry"
     assert all(r.getMessage().startswith("intake: try ") for r in retries)
     assert waited >= HOLD_S * 0.8
