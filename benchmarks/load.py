@@ -632,6 +632,11 @@ def table(result: Result, small: Result | None, base_kb: int) -> str:
     refused = ", ".join(f"{k} {n}" for k, n in sorted(result.refused.items())) or "none"
     lines.append(f"refused (someone else changed the case first): {refused}")
     lines.append(f"transactions retried after a transient failure: {result.retries}")
+    if small is not None:
+        lines.append(
+            f"baseline: {small.workers} desks, {small.total:,} operations in {small.seconds:g} s, "
+            f"{small.total / small.seconds:.1f} ops/s, {small.retries} retried"
+        )
     if result.rss_kb:
         mb = statistics.median(result.rss_kb) / 1024
         lines.append(
