@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 DEMO_CASES ?= 2000
 
-.PHONY: run test lint bench pg-test faults clean
+.PHONY: run test lint bench loadtest pg-test faults clean
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +45,14 @@ bench: $(STAMP)
 	@command -v htop >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get install -y -qq htop >/dev/null; } || \
 		echo "htop is not installed: its reference row will read '–'"
 	$(BIN)/python -m benchmarks.run
+
+## Many desks on one database: 20 desk processes for 60 s on a fresh SQLite file, then the
+## checker; LOAD_PG=postgresql://postgres@127.0.0.1:5432/postgres runs 50 on PostgreSQL (in a
+## fresh database deskapp_load, dropped afterwards). Writes its section of docs/load.md.
+LOAD_SECONDS ?= 60
+loadtest: $(STAMP)
+	$(BIN)/python -m benchmarks.load --seconds $(LOAD_SECONDS) --write docs/load.md \
+		$(if $(LOAD_PG),--pg $(LOAD_PG))
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
@@ -42,6 +43,12 @@ def now() -> datetime:
         )
         + offset
     )
+
+
+def sleep(seconds: float) -> None:
+    """Wait in real time (a retry's backoff); a frozen clock does not stop it."""
+    if seconds > 0:
+        time.sleep(seconds)
 
 
 def _aware(moment: datetime) -> datetime:

@@ -10,6 +10,7 @@ helps it. PostgreSQL (psycopg 3) is chosen by URL.
 from __future__ import annotations
 
 import os
+import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -57,14 +58,27 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def make_engine(url: str | None = None, *, echo: bool = False) -> Engine:
+def make_engine(
+    url: str | None = None,
+    *,
+    echo: bool = False,
+    pool_size: int | None = None,
+    max_overflow: int | None = None,
+) -> Engine:
+    """An engine for the URL. `pool_size` and `max_overflow` bound a server database's
+    connections per process (SQLAlchemy's defaults, 5 and 10, allow 15); SQLite ignores them."""
     resolved = resolve_url(url)
     parsed: URL = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
+    pool: dict[str, int] = {}
+    if pool_size is not None:
+        pool["pool_size"] = pool_size
+    if max_overflow is not None:
+        pool["max_overflow"] = max_overflow
     # hide_parameters: an error message must not carry the customer's text (or a password
     # hash) into the status bar and the log.
-    return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True)
+    return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
@@ -94,6 +108,30 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
+
+
+#: SQLite's "busy" and "locked" result codes: another connection held the lock past the busy
+#: timeout (or a lock the busy handler cannot wait for). The transaction was rolled back; doing
+#: it again is safe.
+_SQLITE_TRANSIENT = {5, 6}  # SQLITE_BUSY, SQLITE_LOCKED (extended codes keep the low byte)
+#: PostgreSQL's serialization failure and deadlock: the server aborted the transaction and says
+#: to retry it.
+_PG_TRANSIENT = {"40001", "40P01"}
+
+
+def is_transient(exc: BaseException) -> bool:
+    """A write that failed only because of other writers and may be done again from the start:
+    SQLite busy/locked ("database is locked"), PostgreSQL serialization failure or deadlock."""
+    orig = getattr(exc, "orig", None) or exc
+    if getattr(orig, "sqlstate", None) in _PG_TRANSIENT:
+        return True
+    if isinstance(orig, sqlite3.OperationalError):
+        code = getattr(orig, "sqlite_errorcode", None)
+        if code is not None:
+            return code & 0xFF in _SQLITE_TRANSIENT
+        message = str(orig).lower()
+        return "database is locked" in message or "database is busy" in message
+    return False
 
 
 @contextmanager

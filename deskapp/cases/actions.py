@@ -20,7 +20,7 @@ from deskapp import audit, clock, permissions, workflow
 from deskapp import milestones as ms
 from deskapp.cases import steps
 from deskapp.cases.actor import Actor
-from deskapp.cases.base import DeskBase, case_facts, department_contact
+from deskapp.cases.base import DeskBase, case_facts, department_contact, retrying
 from deskapp.cases.inbox import CASE_STEP, DISPATCH_NOTICE, HANDOVERS
 from deskapp.domain import TERMINAL_STATUSES, RiskFlag, Status, parse_flags
 from deskapp.errors import Change, ConflictError, InvalidInput
@@ -73,6 +73,7 @@ def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list
 
 
 class CaseActions(DeskBase):
+    @retrying
     def act(
         self,
         actor: Actor,
@@ -190,6 +191,7 @@ class CaseActions(DeskBase):
 
     # -- actions on a case beside the workflow ------------------------------------------------
 
+    @retrying
     def reveal_contact(self, actor: Actor, number: str) -> Contact:
         """The customer's name and phone unmasked. Every reveal is an event (who saw whose
         details, when); the details themselves stay out of the event log."""

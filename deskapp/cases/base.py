@@ -3,20 +3,69 @@ case by number (locked for writing when it is about to change)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import functools
+import logging
+import random
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from typing import ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from deskapp import faults, sla, workflow
+from deskapp import clock, faults, sla, workflow
 from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
 from deskapp.domain import CaseFacts, Status, parse_flags
 from deskapp.errors import NotFound, PermissionDenied
 from deskapp.records import CaseRecord
-from store.engine import read_session, write_session
+from store.engine import is_transient, read_session, write_session
 from store.models import Complaint, Department, Staff
+
+log = logging.getLogger("deskapp.cases")
+
+P = ParamSpec("P")
+T = TypeVar("T")
+
+#: How often one use case's transaction is tried before a transient failure (another writer
+#: holding SQLite's lock past the busy timeout, a PostgreSQL serialization failure or deadlock)
+#: reaches the person, and the backoff between tries: doubling from the first delay up to the
+#: cap, each drawn between half and all of it so that desks that failed together do not retry
+#: together. Eight tries wait 2.6–5.2 s in all, on top of each try's own busy timeout.
+RETRY_ATTEMPTS = 8
+RETRY_FIRST_DELAY = 0.05
+RETRY_MAX_DELAY = 2.0
+
+
+def retrying(fn: Callable[P, T]) -> Callable[P, T]:
+    """Run a write use case again, from the start, when its transaction failed only because of
+    other writers (`store.engine.is_transient`): the failed try was rolled back whole, so
+    nobody sees "database is locked" for a busy moment. Anything else is raised at once."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> T:
+        attempt = 1
+        while True:
+            try:
+                return fn(*args, **kwargs)
+            except DBAPIError as exc:
+                if attempt >= RETRY_ATTEMPTS or not is_transient(exc):
+                    raise
+                delay = min(RETRY_MAX_DELAY, RETRY_FIRST_DELAY * 2 ** (attempt - 1))
+                delay *= random.uniform(0.5, 1.0)
+                log.warning(
+                    "%s: try %d of %d failed (%s); again in %.2f s",
+                    fn.__name__,
+                    attempt,
+                    RETRY_ATTEMPTS,
+                    str(exc.orig).splitlines()[0] if exc.orig else type(exc).__name__,
+                    delay,
+                )
+                clock.sleep(delay)
+                attempt += 1
+
+    return wrapper
 
 
 class AccountDisabled(PermissionDenied):

@@ -13,7 +13,7 @@ from sqlmodel import col, func, select
 
 from deskapp import clock
 from deskapp.cases.actor import Actor
-from deskapp.cases.base import DeskBase
+from deskapp.cases.base import DeskBase, retrying
 from deskapp.errors import NotFound, PermissionDenied
 from store.models import CaseEvent, Complaint, Notification, Staff
 
@@ -93,7 +93,11 @@ class Inbox(DeskBase):
     def mark_read(self, actor: Actor, notification_ids: Iterable[int]) -> int:
         """Mark my notifications read; returns how many were unread. Naming anyone else's
         notification refuses the whole request and marks nothing."""
-        ids = sorted(set(notification_ids))
+        # The ids are read once, here: a retried transaction must see them again.
+        return self._mark_read(actor, sorted(set(notification_ids)))
+
+    @retrying
+    def _mark_read(self, actor: Actor, ids: list[int]) -> int:
         if not ids:
             return 0
         now = clock.now()

@@ -22,7 +22,7 @@ from sqlmodel import Session, col, select
 from deskapp import audit, clock, numbering, permissions, sla, triage
 from deskapp import milestones as ms
 from deskapp.cases.actor import Actor
-from deskapp.cases.base import DeskBase
+from deskapp.cases.base import DeskBase, retrying
 from deskapp.domain import (
     Category,
     Channel,
@@ -132,6 +132,7 @@ class CustomerLookup:
 
 
 class IntakeCases(DeskBase):
+    @retrying
     def intake(self, actor: Actor, form: IntakeForm) -> IntakeResult:
         problems = check_fields({**form.text_fields(), "override_reason": form.override_reason})
         if problems:

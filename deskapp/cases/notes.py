@@ -8,7 +8,7 @@ from datetime import datetime
 from deskapp import clock, permissions
 from deskapp.cases.actions import CaseActions
 from deskapp.cases.actor import Actor
-from deskapp.cases.base import case_facts
+from deskapp.cases.base import case_facts, retrying
 from deskapp.errors import InvalidInput
 from deskapp.validation import check_length
 from store.models import Note
@@ -23,6 +23,7 @@ class SavedNote:
 
 
 class Notes(CaseActions):
+    @retrying
     def add_note(
         self,
         actor: Actor,
