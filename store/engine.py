@@ -25,6 +25,9 @@ from sqlmodel import Session, create_engine
 ENV_DB = "DESKAPP_DB"
 _WRITE = "deskapp_write"
 BUSY_TIMEOUT_MS = 15_000
+#: A server database's connections per desk process: kept open, and opened while busy.
+POOL_SIZE = 1
+MAX_OVERFLOW = 4
 
 
 def default_sqlite_path() -> Path:
@@ -66,16 +69,17 @@ def make_engine(
     max_overflow: int | None = None,
 ) -> Engine:
     """An engine for the URL. `pool_size` and `max_overflow` bound a server database's
-    connections per process (SQLAlchemy's defaults, 5 and 10, allow 15); SQLite ignores them."""
+    connections per process; SQLite ignores them. A desk keeps POOL_SIZE open and opens up to
+    MAX_OVERFLOW more while busy (closed again when returned), so with its one LISTEN
+    connection it holds 2 at rest and at most 6 (docs/load.md, "Connections")."""
     resolved = resolve_url(url)
     parsed: URL = make_url(resolved)
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed, echo=echo)
-    pool: dict[str, int] = {}
-    if pool_size is not None:
-        pool["pool_size"] = pool_size
-    if max_overflow is not None:
-        pool["max_overflow"] = max_overflow
+    pool: dict[str, int] = {
+        "pool_size": POOL_SIZE if pool_size is None else pool_size,
+        "max_overflow": MAX_OVERFLOW if max_overflow is None else max_overflow,
+    }
     # hide_parameters: an error message must not carry the customer's text (or a password
     # hash) into the status bar and the log.
     return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
