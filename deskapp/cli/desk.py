@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
-from deskapp.cli.common import db_option, fail, main, open_desk
+from deskapp.cli.common import db_option, fail, main, open_engine, refuse_behind, settle_in
+
+if TYPE_CHECKING:
+    from deskapp.cases import Desk
 
 
 @main.command()
@@ -19,11 +23,12 @@ from deskapp.cli.common import db_option, fail, main, open_desk
     "(for an SSH ForceCommand); no password prompt.",
 )
 def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
-    """Open the desk in this terminal."""
-    from deskapp.cases import Desk
-    from deskapp.overview import is_demo
+    """Open the desk in this terminal.
 
-    settings, language, engine = open_desk(db_url, lang)
+    The sign-in screen comes first, painted before the database stack is imported: the desk
+    itself (engine, schema check, use cases) is opened by the app in a worker while the person
+    types. A database behind this program still stops it, with the same message."""
+    settings, language = settle_in(lang)
     from deskapp.scripts import ScriptError, ScriptLibrary
 
     try:
@@ -33,15 +38,26 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
     from deskapp.app import DeskApp
     from deskapp.logs import to_file
 
+    def open_the_desk() -> Desk:
+        from deskapp.cases import Desk
+
+        return Desk(open_engine(db_url), settings)
+
     to_file()  # what fails in the background is said on screen and kept, whole, in the log
     app = DeskApp(
-        desk=Desk(engine, settings),
+        desk=open_the_desk,
         lang=language,
         lang_fixed=lang is not None,
         os_user=os_user,
-        demo=is_demo(engine),
         scripts=scripts,
+        settings=settings,
     )
     app.run(mouse=settings.mouse)
+    if app.startup_error is not None:
+        from store.migrate import SchemaBehindError
+
+        if isinstance(app.startup_error, SchemaBehindError):
+            refuse_behind(db_url, app.startup_error)
+        raise app.startup_error
     if app.return_code:
         sys.exit(app.return_code)
