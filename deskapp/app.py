@@ -49,6 +49,7 @@ if TYPE_CHECKING:
     from deskapp.alerts import Alert
     from deskapp.cases import Actor, Desk
     from deskapp.config import Settings
+    from deskapp.first_settings import FirstSettings
     from screens.queue import QueueScreen
 
 #: What the worker that opens the desk imports while the person types, so that the first
@@ -124,11 +125,14 @@ class DeskApp(KeyOrderedApp[None]):
         os_user: bool = False,
         demo: bool | None = None,
         scripts: ScriptLibrary | None = None,
-        settings: Settings | None = None,
+        settings: FirstSettings | Settings | None = None,
     ) -> None:
         """`desk` is the desk, or a factory that opens it (called in a worker after the
         sign-in screen is painted; what it raises ends the app, kept in `startup_error`).
-        `demo` None: asked of the database once it is open."""
+        `demo` None: asked of the database once it is open; `scripts` None with a factory:
+        loaded from the desk's settings there. `settings`: what the first frame needs (by
+        default read without pydantic, `deskapp.first_settings`); the desk's own settings
+        replace them once it is open."""
         # Textual's own choice stands where it is asked for (TEXTUAL_DRIVER: the browser mode)
         # or where the Linux driver does not apply.
         native = sys.platform != "win32" and "TEXTUAL_DRIVER" not in os.environ
@@ -136,22 +140,23 @@ class DeskApp(KeyOrderedApp[None]):
         self._drafts = drafts or DraftStore()
         self._demo = demo
         self._open: Callable[[], Desk] | None = None
+        self._load_scripts = scripts is None
         #: Why the desk could not be opened (the factory's exception); the app has exited.
         self.startup_error: BaseException | None = None
         self.ctx = DeskContext(lang=lang, demo=bool(demo), scripts=scripts or default_library())
         if callable(desk):
             self._open = desk
             if settings is None:
-                from deskapp.config import load_settings
+                from deskapp.first_settings import first_settings
 
-                settings = load_settings()
+                settings = first_settings()
         else:
             # A draft belongs to the database it was typed for (`desk_info.desk_id`).
             self.ctx.drafts = self._drafts.for_desk(desk.desk_id())
             self.ctx.provide(desk)
             settings = desk.settings
-        #: The desk's settings, known before the desk is open.
-        self.settings = settings
+        #: What the first frame needs (the theme, the keymap), known before the desk is open.
+        self.settings: FirstSettings | Settings = settings
         self.os_user = os_user
         #: The terminal's language, and whether `run --lang` fixed it for this desk (else a
         #: person's own language, `user set --lang`, applies from their sign-in to sign-out).
@@ -189,6 +194,8 @@ class DeskApp(KeyOrderedApp[None]):
 
         try:
             desk = factory()
+            if self._load_scripts:
+                self.ctx.scripts = ScriptLibrary.load(desk.settings.script_dirs)
             drafts = self._drafts.for_desk(desk.desk_id())
             if self._demo is None:
                 from deskapp.overview import is_demo
@@ -206,6 +213,14 @@ class DeskApp(KeyOrderedApp[None]):
         self.call_from_thread(self._desk_opened)
 
     def _desk_opened(self) -> None:
+        settings = self.ctx.desk.settings
+        if settings is not self.settings:  # the full settings, now that they are loaded
+            if settings.keymap != self.settings.keymap:
+                self.set_keymap(settings.keymap)
+            theme = THEMES.get(settings.theme, settings.theme)
+            if theme != self.theme:
+                self.theme = theme
+            self.settings = settings
         self._settle_provisional()
         if self.os_user:
             self._sign_in_os_user()

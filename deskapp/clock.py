@@ -13,8 +13,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import pendulum
-
 _lock = threading.Lock()
 _frozen: datetime | None = None
 _offset = timedelta(0)
@@ -26,6 +24,8 @@ def now() -> datetime:
         if _frozen is not None:
             return _frozen
         offset = _offset
+    import pendulum  # here, not at the top: `deskapp run` paints its sign-in screen first
+
     real = pendulum.now("UTC")
     # A plain datetime, not pendulum's subclass: calendar arithmetic on it is several times
     # faster, and every caller compares and subtracts instants, nothing more.
@@ -92,6 +92,8 @@ def freeze_from_env() -> None:
     """Honour DESKAPP_FROZEN_TIME (ISO 8601) so end-to-end and snapshot runs see a fixed time."""
     value = os.environ.get("DESKAPP_FROZEN_TIME")
     if value:
+        import pendulum
+
         parsed = pendulum.parse(value)
         if not isinstance(parsed, pendulum.DateTime):
             raise ValueError(f"DESKAPP_FROZEN_TIME is not a date-time: {value!r}")

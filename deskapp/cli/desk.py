@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from deskapp.cli.common import db_option, fail, main, open_engine, refuse_behind, settle_in
+from deskapp.cli.common import db_option, fail, main, open_engine, refuse_behind
 
 if TYPE_CHECKING:
     from deskapp.cases import Desk
@@ -28,20 +28,26 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
     The sign-in screen comes first, painted before the database stack is imported: the desk
     itself (engine, schema check, use cases) is opened by the app in a worker while the person
     types. A database behind this program still stops it, with the same message."""
-    settings, language = settle_in(lang)
-    from deskapp.scripts import ScriptError, ScriptLibrary
+    import os
 
+    from deskapp import clock
+    from deskapp.first_settings import first_settings
+    from deskapp.i18n import resolve_language
+
+    clock.freeze_from_env()
+    first = first_settings()  # the full settings (pydantic) load with the desk, in a worker
     try:
-        scripts = ScriptLibrary.load(settings.script_dirs)
-    except ScriptError as exc:  # an admin's template edit with a mistake: say where, don't start
+        language = resolve_language(lang, first.language or None, os.environ)
+    except ValueError as exc:
         fail(str(exc))
     from deskapp.app import DeskApp
     from deskapp.logs import to_file
 
     def open_the_desk() -> Desk:
         from deskapp.cases import Desk
+        from deskapp.config import load_settings
 
-        return Desk(open_engine(db_url), settings)
+        return Desk(open_engine(db_url), load_settings())
 
     to_file()  # what fails in the background is said on screen and kept, whole, in the log
     app = DeskApp(
@@ -49,15 +55,18 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
         lang=language,
         lang_fixed=lang is not None,
         os_user=os_user,
-        scripts=scripts,
-        settings=settings,
+        settings=first,
     )
-    app.run(mouse=settings.mouse)
+    app.run(mouse=first.mouse)
     if app.startup_error is not None:
+        from deskapp.scripts import ScriptError
         from store.migrate import SchemaBehindError
 
         if isinstance(app.startup_error, SchemaBehindError):
             refuse_behind(db_url, app.startup_error)
+        if isinstance(app.startup_error, ScriptError):
+            # an admin's template edit with a mistake: say where, don't start
+            fail(str(app.startup_error))
         raise app.startup_error
     if app.return_code:
         sys.exit(app.return_code)
