@@ -28,14 +28,14 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from deskapp import clock, permissions
+from deskapp import clock
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
 from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
 from deskapp.logs import log
-from deskapp.scripts import ScriptLibrary, default_library
+from deskapp.scripts import ScriptLibrary
 from screens.base import catalog_key, report_failure
 from screens.dialogs.confirm import ConfirmDialog
 from screens.help import HelpScreen
@@ -143,7 +143,8 @@ class DeskApp(KeyOrderedApp[None]):
         self._load_scripts = scripts is None
         #: Why the desk could not be opened (the factory's exception); the app has exited.
         self.startup_error: BaseException | None = None
-        self.ctx = DeskContext(lang=lang, demo=bool(demo), scripts=scripts or default_library())
+        # With a factory and no templates given, they are read with the desk (in the worker).
+        self.ctx = DeskContext(lang=lang, demo=bool(demo), scripts=scripts)
         if callable(desk):
             self._open = desk
             if settings is None:
@@ -515,6 +516,8 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _may_take_complaints(self) -> bool:
         """F2 is offered to the roles that register complaints (the use case checks again)."""
+        from deskapp import permissions
+
         return self.ctx.actor is not None and permissions.allows(
             "intake", self.ctx.me.facts(), None
         )
@@ -522,6 +525,8 @@ class DeskApp(KeyOrderedApp[None]):
     def _may_import(self) -> bool:
         """F8 is offered to the roles that import (supervisor, admin); the use case checks
         again."""
+        from deskapp import permissions
+
         return self.ctx.actor is not None and permissions.allows(
             "import", self.ctx.me.facts(), None
         )

@@ -24,24 +24,10 @@ def now() -> datetime:
         if _frozen is not None:
             return _frozen
         offset = _offset
-    import pendulum  # here, not at the top: `deskapp run` paints its sign-in screen first
-
-    real = pendulum.now("UTC")
     # A plain datetime, not pendulum's subclass: calendar arithmetic on it is several times
-    # faster, and every caller compares and subtracts instants, nothing more.
-    return (
-        datetime(
-            real.year,
-            real.month,
-            real.day,
-            real.hour,
-            real.minute,
-            real.second,
-            real.microsecond,
-            tzinfo=UTC,
-        )
-        + offset
-    )
+    # faster, and every caller compares and subtracts instants, nothing more. (Read without
+    # pendulum, whose import `deskapp run` leaves until its sign-in screen is painted.)
+    return datetime.now(UTC) + offset
 
 
 def _aware(moment: datetime) -> datetime:

@@ -44,7 +44,7 @@ class DeskContext:
         self.actor = actor
         #: A demo database shows its demo accounts on the sign-in screen.
         self.demo = demo
-        self.scripts = scripts or default_library()
+        self._scripts = scripts
         self._names: dict[int, str] | None = None
         self._departments: dict[int, str] | None = None
         self._lock = threading.Lock()
@@ -53,6 +53,17 @@ class DeskContext:
         self._opened = threading.Event()
         if desk is not None:
             self._opened.set()
+
+    @property
+    def scripts(self) -> ScriptLibrary:
+        """The call scripts' templates (the shipped ones unless given)."""
+        if self._scripts is None:
+            self._scripts = default_library()
+        return self._scripts
+
+    @scripts.setter
+    def scripts(self, library: ScriptLibrary) -> None:
+        self._scripts = library
 
     @property
     def desk(self) -> Desk:

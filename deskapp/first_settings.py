@@ -40,6 +40,8 @@ class FirstSettings:
     theme: str = "textual-dark"
     keymap: dict[str, str] = field(default_factory=dict)
     mouse: bool = True
+    #: Checked before the desk starts, as before: a broken template stops `deskapp run`.
+    script_dirs: list[Path] = field(default_factory=lambda: [config_dir() / "scripts"])
 
 
 def first_settings() -> FirstSettings:
@@ -64,6 +66,12 @@ def first_settings() -> FirstSettings:
             keymap = dict(json.loads(env[prefix + "keymap"]))
         except (ValueError, TypeError):
             keymap = {}
+    dirs = values.get("script_dirs")
+    if prefix + "script_dirs" in env:
+        try:
+            dirs = json.loads(env[prefix + "script_dirs"])
+        except ValueError:
+            dirs = None
     nested = prefix + "keymap__"
     keymap.update({k[len(nested) :]: v for k, v in env.items() if k.startswith(nested)})
     return FirstSettings(
@@ -71,6 +79,9 @@ def first_settings() -> FirstSettings:
         theme=_text(values.get("theme"), "textual-dark"),
         keymap={str(k): str(v) for k, v in keymap.items()},
         mouse=_flag(values.get("mouse"), True),
+        script_dirs=[Path(d) for d in dirs]
+        if isinstance(dirs, list) and all(isinstance(d, str) for d in dirs)
+        else [config_dir() / "scripts"],
     )
 
 

@@ -40,6 +40,12 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
         language = resolve_language(lang, first.language or None, os.environ)
     except ValueError as exc:
         fail(str(exc))
+    from deskapp.scripts import ScriptError, ScriptLibrary
+
+    try:
+        scripts = ScriptLibrary.load(first.script_dirs)
+    except ScriptError as exc:  # an admin's template edit with a mistake: say where, don't start
+        fail(str(exc))
     from deskapp.app import DeskApp
     from deskapp.logs import to_file
 
@@ -55,18 +61,15 @@ def run(db_url: str | None, lang: str | None, os_user: bool) -> None:
         lang=language,
         lang_fixed=lang is not None,
         os_user=os_user,
+        scripts=scripts,
         settings=first,
     )
     app.run(mouse=first.mouse)
     if app.startup_error is not None:
-        from deskapp.scripts import ScriptError
         from store.migrate import SchemaBehindError
 
         if isinstance(app.startup_error, SchemaBehindError):
             refuse_behind(db_url, app.startup_error)
-        if isinstance(app.startup_error, ScriptError):
-            # an admin's template edit with a mistake: say where, don't start
-            fail(str(app.startup_error))
         raise app.startup_error
     if app.return_code:
         sys.exit(app.return_code)

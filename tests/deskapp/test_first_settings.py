@@ -14,6 +14,7 @@ TOML = """
 language = "en"
 theme = "ansi"
 mouse = false
+script_dirs = ["/srv/desk/scripts", "/etc/desk/scripts"]
 [keymap]
 "app.help" = "f12"
 "app.queue" = "f6"
@@ -27,6 +28,7 @@ CASES: list[tuple[str, dict[str, str]]] = [
     ("", {"DESKAPP_MOUSE": "no", "DESKAPP_KEYMAP": '{"app.inbox": "f5"}'}),
     (TOML, {"DESKAPP_KEYMAP__app.inbox": "f5"}),
     ("", {"DESKAPP_KEYMAP__app.help": "f11", "DESKAPP_LANGUAGE": "en"}),
+    (TOML, {"DESKAPP_SCRIPT_DIRS": '["/opt/scripts"]'}),
 ]
 
 
@@ -40,9 +42,10 @@ def test_the_first_frame_reads_what_the_full_settings_read(
     for name, value in env.items():
         monkeypatch.setenv(name, value)
     full, first = Settings(), first_settings()
-    assert (first.language, first.theme, first.mouse, first.keymap) == (
+    assert (first.language, first.theme, first.mouse, first.keymap, first.script_dirs) == (
         full.language,
         full.theme,
         full.mouse,
         full.keymap,
+        full.script_dirs,
     )
