@@ -1,8 +1,13 @@
 """The application shell: builds the context, owns the global keys, and moves between screens.
 
-Screens and widgets hold their own logic; this class only wires them. Every binding has an id
-so the user's keymap (config `keymap`, by id) can remap it; docs/keys.md is generated from the
-bindings by `deskapp keys`.
+Screens and widgets hold their own logic; this class only wires them. `deskapp run` hands it a
+factory for the desk rather than the desk: the sign-in screen is painted first, with nothing
+of the database stack (SQLAlchemy, SQLModel, the store, the heavier screens) imported, and a
+worker opens the desk and imports the rest while the person types. So this module imports
+only what the sign-in screen needs; the other screens are imported where they are shown.
+
+Every binding has an id so the user's keymap (config `keymap`, by id) can remap it; docs/keys.md
+is generated from the bindings by `deskapp keys`.
 """
 
 from __future__ import annotations
@@ -14,7 +19,7 @@ import sys
 import threading
 from collections.abc import Callable
 from datetime import timedelta
-from typing import ClassVar, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, ClassVar, Protocol, runtime_checkable
 
 from textual import events, on, work
 from textual.binding import Binding, BindingType
@@ -23,40 +28,45 @@ from textual.notifications import SeverityLevel
 from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
-from deskapp import clock, permissions
-from deskapp.alerts import Alert, MyCasesWatch
-from deskapp.auth import os_login
-from deskapp.cases import Actor, Desk
-from deskapp.changes import NewsBox
+from deskapp import clock
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
 from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
 from deskapp.logs import log
-from deskapp.scripts import ScriptLibrary, default_library
-from screens.admin import AdminScreen, may_administer
+from deskapp.scripts import ScriptLibrary
 from screens.base import catalog_key, report_failure
-from screens.breach_board import BOARD_ROLES, BreachBoardScreen
-from screens.case import CaseScreen
-from screens.dialogs.admin_form import AdminFormDialog
-from screens.dialogs.case_action import CaseActionDialog
 from screens.dialogs.confirm import ConfirmDialog
-from screens.dialogs.queue_filter import QueueFilterDialog
-from screens.dialogs.readback import ReadBackScreen
-from screens.dialogs.registered import RegisteredScreen
 from screens.help import HelpScreen
-from screens.import_file import ImportScreen
-from screens.inbox import InboxScreen
-from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
-from screens.lock import LockScreen
 from screens.palette import DeskCommands
-from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
 from widgets.key_bar import key_display
 from widgets.key_order import KeyOrderedApp
-from widgets.queue_list import QueueList
 from widgets.terminal_driver import DeskDriver
+
+if TYPE_CHECKING:
+    from deskapp.alerts import Alert
+    from deskapp.cases import Actor, Desk
+    from deskapp.config import Settings
+    from deskapp.first_settings import FirstSettings
+    from screens.queue import QueueScreen
+
+#: What the worker that opens the desk imports while the person types, so that the first
+#: screens after sign-in (and the keys that open the others) do not wait for an import.
+WARM_UP = (
+    "deskapp.alerts",
+    "deskapp.auth",
+    "deskapp.overview",
+    "screens.admin",
+    "screens.breach_board",
+    "screens.case",
+    "screens.import_file",
+    "screens.inbox",
+    "screens.intake",
+    "screens.lock",
+    "screens.queue",
+)
 
 #: Who is told when a calendar's holiday data runs out.
 CALENDAR_KEEPERS = frozenset({Role.ADMIN, Role.SUPERVISOR})
@@ -67,6 +77,14 @@ IDLE_CHECK_EVERY = 5.0
 #: Seconds a hung-up desk has to leave in order before it is ended (its draft is saved first).
 HANG_UP_GRACE = 1.5
 THEMES = {"ansi": "ansi-dark", "ansi-dark": "ansi-dark", "ansi-light": "ansi-light"}
+
+
+def os_login() -> str:
+    """The operating-system user's name (`deskapp.auth.os_login`, which brings the store's
+    libraries: imported when asked, not before the sign-in screen)."""
+    from deskapp.auth import os_login as login
+
+    return login()
 
 
 @runtime_checkable
@@ -100,26 +118,46 @@ class DeskApp(KeyOrderedApp[None]):
     def __init__(
         self,
         *,
-        desk: Desk,
+        desk: Desk | Callable[[], Desk],
         lang: str,
         lang_fixed: bool = False,
         drafts: DraftStore | None = None,
         os_user: bool = False,
-        demo: bool = False,
+        demo: bool | None = None,
         scripts: ScriptLibrary | None = None,
+        settings: FirstSettings | Settings | None = None,
     ) -> None:
+        """`desk` is the desk, or a factory that opens it (called in a worker after the
+        sign-in screen is painted; what it raises ends the app, kept in `startup_error`).
+        `demo` None: asked of the database once it is open; `scripts` None with a factory:
+        loaded from the desk's settings there. `settings`: what the first frame needs (by
+        default read without pydantic, `deskapp.first_settings`); the desk's own settings
+        replace them once it is open."""
         # Textual's own choice stands where it is asked for (TEXTUAL_DRIVER: the browser mode)
         # or where the Linux driver does not apply.
         native = sys.platform != "win32" and "TEXTUAL_DRIVER" not in os.environ
         super().__init__(driver_class=DeskDriver if native else None)
-        self.ctx = DeskContext(
-            desk=desk,
-            lang=lang,
+        self._drafts = drafts or DraftStore()
+        self._demo = demo
+        self._open: Callable[[], Desk] | None = None
+        self._load_scripts = scripts is None
+        #: Why the desk could not be opened (the factory's exception); the app has exited.
+        self.startup_error: BaseException | None = None
+        # With a factory and no templates given, they are read with the desk (in the worker).
+        self.ctx = DeskContext(lang=lang, demo=bool(demo), scripts=scripts)
+        if callable(desk):
+            self._open = desk
+            if settings is None:
+                from deskapp.first_settings import first_settings
+
+                settings = first_settings()
+        else:
             # A draft belongs to the database it was typed for (`desk_info.desk_id`).
-            drafts=(drafts or DraftStore()).for_desk(desk.desk_id()),
-            demo=demo,
-            scripts=scripts or default_library(),
-        )
+            self.ctx.drafts = self._drafts.for_desk(desk.desk_id())
+            self.ctx.provide(desk)
+            settings = desk.settings
+        #: What the first frame needs (the theme, the keymap), known before the desk is open.
+        self.settings: FirstSettings | Settings = settings
         self.os_user = os_user
         #: The terminal's language, and whether `run --lang` fixed it for this desk (else a
         #: person's own language, `user set --lang`, applies from their sign-in to sign-out).
@@ -129,7 +167,6 @@ class DeskApp(KeyOrderedApp[None]):
         self._locked = False
         self._desk_timers: list[Timer] = []
         self._unsubscribe_news: Callable[[], None] | None = None
-        settings = desk.settings
         self.theme = THEMES.get(settings.theme, settings.theme)
         self.title = self.ctx.t("app.title")
 
@@ -141,13 +178,56 @@ class DeskApp(KeyOrderedApp[None]):
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGHUP, signal.SIGTERM):
             loop.add_signal_handler(signum, self._hang_up, signum)
-        if self.ctx.desk.settings.keymap:
-            self.set_keymap(self.ctx.desk.settings.keymap)
+        if self.settings.keymap:
+            self.set_keymap(self.settings.keymap)
+        if not self.os_user:
+            self.push_screen(SignInScreen(self.ctx))
+        if self._open is None:
+            self._desk_opened()
+        else:
+            # After the sign-in screen's first frame: the imports would only slow it down.
+            self.call_after_refresh(self._open_desk, self._open)
+
+    @work(thread=True, exclusive=True, exit_on_error=False, group="start")
+    def _open_desk(self, factory: Callable[[], Desk]) -> None:
+        """Open the desk and import what comes after sign-in, while the person types; a
+        sign-in already asked for waits for it (`DeskContext.desk`)."""
+        import importlib
+
+        try:
+            desk = factory()
+            if self._load_scripts:
+                self.ctx.scripts = ScriptLibrary.load(desk.settings.script_dirs)
+            drafts = self._drafts.for_desk(desk.desk_id())
+            if self._demo is None:
+                from deskapp.overview import is_demo
+
+                self.ctx.demo = is_demo(desk.engine)
+            for module in WARM_UP:
+                importlib.import_module(module)
+        except Exception as exc:
+            self.startup_error = exc
+            self.ctx.fail(exc)
+            self.call_from_thread(self.exit, None, 2)
+            return
+        self.ctx.drafts = drafts
+        self.ctx.provide(desk)
+        self.call_from_thread(self._desk_opened)
+
+    def _desk_opened(self) -> None:
+        settings = self.ctx.desk.settings
+        if settings is not self.settings:  # the full settings, now that they are loaded
+            if settings.keymap != self.settings.keymap:
+                self.set_keymap(settings.keymap)
+            theme = THEMES.get(settings.theme, settings.theme)
+            if theme != self.theme:
+                self.theme = theme
+            self.settings = settings
         self._settle_provisional()
         if self.os_user:
-            self._sign_in_os_user(os_login())
-        else:
-            self.push_screen(SignInScreen(self.ctx))
+            self._sign_in_os_user()
+        elif isinstance(self.screen, SignInScreen):
+            self.screen.desk_opened()
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="upkeep")
     def _settle_provisional(self) -> None:
@@ -163,14 +243,15 @@ class DeskApp(KeyOrderedApp[None]):
     # -- signing in ---------------------------------------------------------------------------
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db")
-    def _sign_in_os_user(self, os_login: str) -> None:
+    def _sign_in_os_user(self) -> None:
         from deskapp.auth import sign_in_os_user
 
+        login = os_login()
         try:
-            staff = sign_in_os_user(self.ctx.desk.engine, os_login)
+            staff = sign_in_os_user(self.ctx.desk.engine, login)
         except DeskError:
             self.call_from_thread(
-                self.exit, None, 3, self.ctx.t("signin.os_user_missing", user=os_login)
+                self.exit, None, 3, self.ctx.t("signin.os_user_missing", user=login)
             )
             return
         self.call_from_thread(self._signed_in, staff.login)
@@ -179,6 +260,10 @@ class DeskApp(KeyOrderedApp[None]):
         self._signed_in(message.login)
 
     def _signed_in(self, login: str) -> None:
+        from deskapp.alerts import MyCasesWatch
+        from deskapp.changes import NewsBox
+        from screens.queue import QueueScreen
+
         self.ctx.actor = self.ctx.desk.actor(login)
         self._speak(self.ctx.actor.language or self._terminal_lang)
         self.refresh_bindings()
@@ -217,6 +302,8 @@ class DeskApp(KeyOrderedApp[None]):
         self._locked = True
         self._flush_drafts()  # a lock may end in a sign-out: what was typed is on disk first
         self._record_lock(self.ctx.me.staff_id, idle_minutes)
+        from screens.lock import LockScreen
+
         lock = LockScreen(self.ctx, idle_minutes=idle_minutes, os_user=self.os_user)
         self.push_screen(lock, self._unlocked)
         self.refresh_bindings()
@@ -359,6 +446,8 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _offer_draft(self) -> None:
         """A draft left by a crash, a kill or a lost connection: resume it, or throw it away."""
+        from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
+
         if not self._may_take_complaints():
             return
         draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
@@ -403,8 +492,11 @@ class DeskApp(KeyOrderedApp[None]):
         self.ctx.close()  # the change feed's thread and its listening connection
 
     def _flush_drafts(self) -> None:
+        intake = sys.modules.get("screens.intake")  # not imported yet: no intake form is open
+        if intake is None:
+            return
         for screen in self.screen_stack:
-            if isinstance(screen, IntakeScreen):
+            if isinstance(screen, intake.IntakeScreen):
                 screen.flush_draft()
 
     # -- global actions -------------------------------------------------------------------------
@@ -422,8 +514,12 @@ class DeskApp(KeyOrderedApp[None]):
         if action == "import_file":
             return self._may_import()
         if action == "admin":
+            from screens.admin import may_administer
+
             return may_administer(self.ctx)
         if action == "breach_board":
+            from screens.breach_board import BOARD_ROLES
+
             return bool(self.ctx.me.roles & BOARD_ROLES)
         if action == "new_complaint":
             return self._may_take_complaints()
@@ -431,6 +527,8 @@ class DeskApp(KeyOrderedApp[None]):
 
     def _may_take_complaints(self) -> bool:
         """F2 is offered to the roles that register complaints (the use case checks again)."""
+        from deskapp import permissions
+
         return self.ctx.actor is not None and permissions.allows(
             "intake", self.ctx.me.facts(), None
         )
@@ -438,18 +536,26 @@ class DeskApp(KeyOrderedApp[None]):
     def _may_import(self) -> bool:
         """F8 is offered to the roles that import (supervisor, admin); the use case checks
         again."""
+        from deskapp import permissions
+
         return self.ctx.actor is not None and permissions.allows(
             "import", self.ctx.me.facts(), None
         )
 
     def action_import_file(self) -> None:
+        from screens.import_file import ImportScreen
+
         if self._may_import() and not isinstance(self.screen, ImportScreen):
             self.push_screen(ImportScreen(self.ctx))
 
     def action_queue(self) -> None:
+        from screens.queue import QueueScreen
+
         self._show_live(QueueScreen)
 
     def action_breach_board(self) -> None:
+        from screens.breach_board import BOARD_ROLES, BreachBoardScreen
+
         if self.ctx.actor is not None and self.ctx.me.roles & BOARD_ROLES:
             self._show_live(BreachBoardScreen)
 
@@ -465,12 +571,16 @@ class DeskApp(KeyOrderedApp[None]):
         self.push_screen(kind(self.ctx))
 
     def action_inbox(self) -> None:
+        from screens.inbox import InboxScreen
+
         if self.ctx.actor is not None and not isinstance(self.screen, InboxScreen):
             self.push_screen(InboxScreen(self.ctx))
 
     def action_admin(self) -> None:
         """F9, admins only: the key and the palette are not offered to anyone else, and the
         screen refuses anyone else who reaches it."""
+        from screens.admin import AdminScreen, may_administer
+
         if may_administer(self.ctx) and not isinstance(self.screen, AdminScreen):
             self.push_screen(AdminScreen(self.ctx))
 
@@ -479,6 +589,8 @@ class DeskApp(KeyOrderedApp[None]):
             self.push_screen(HelpScreen(self.ctx, self.screen))
 
     def action_new_complaint(self) -> None:
+        from screens.intake import DRAFT_KIND, IntakeScreen
+
         if not self._may_take_complaints() or isinstance(self.screen, IntakeScreen):
             return
         draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
@@ -500,26 +612,42 @@ class DeskApp(KeyOrderedApp[None]):
             self.exit()
 
 
-#: Every class whose bindings a person can meet, in the order the key reference lists them.
-KEYED: tuple[type, ...] = (
-    DeskApp,
-    SignInScreen,
-    QueueScreen,
-    QueueList,
-    QueueFilterDialog,
-    BreachBoardScreen,
-    IntakeScreen,
-    ReadBackScreen,
-    RegisteredScreen,
-    CaseScreen,
-    CaseActionDialog,
-    InboxScreen,
-    ImportScreen,
-    AdminScreen,
-    AdminFormDialog,
-    HelpScreen,
-    ConfirmDialog,
-)
+def keyed() -> tuple[type, ...]:
+    """Every class whose bindings a person can meet, in the order the key reference lists
+    them (imported here: the desk imports most of them only after its sign-in screen)."""
+    from screens.admin import AdminScreen
+    from screens.breach_board import BreachBoardScreen
+    from screens.case import CaseScreen
+    from screens.dialogs.admin_form import AdminFormDialog
+    from screens.dialogs.case_action import CaseActionDialog
+    from screens.dialogs.queue_filter import QueueFilterDialog
+    from screens.dialogs.readback import ReadBackScreen
+    from screens.dialogs.registered import RegisteredScreen
+    from screens.import_file import ImportScreen
+    from screens.inbox import InboxScreen
+    from screens.intake import IntakeScreen
+    from screens.queue import QueueScreen
+    from widgets.queue_list import QueueList
+
+    return (
+        DeskApp,
+        SignInScreen,
+        QueueScreen,
+        QueueList,
+        QueueFilterDialog,
+        BreachBoardScreen,
+        IntakeScreen,
+        ReadBackScreen,
+        RegisteredScreen,
+        CaseScreen,
+        CaseActionDialog,
+        InboxScreen,
+        ImportScreen,
+        AdminScreen,
+        AdminFormDialog,
+        HelpScreen,
+        ConfirmDialog,
+    )
 
 
 def render_keys() -> str:
@@ -534,7 +662,7 @@ def render_keys() -> str:
         'Remap any key by its id in the config file: `[keymap]` then `"app.help" = "f12"`.',
         "",
     ]
-    for owner in KEYED:
+    for owner in keyed():
         lines += [f"## {owner.__name__}", "", "| key | id | zh | en |", "|---|---|---|---|"]
         for binding in owner.__dict__.get("BINDINGS", []):
             assert isinstance(binding, Binding)

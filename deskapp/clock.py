@@ -14,8 +14,6 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 
-import pendulum
-
 _lock = threading.Lock()
 _frozen: datetime | None = None
 _offset = timedelta(0)
@@ -27,22 +25,10 @@ def now() -> datetime:
         if _frozen is not None:
             return _frozen
         offset = _offset
-    real = pendulum.now("UTC")
     # A plain datetime, not pendulum's subclass: calendar arithmetic on it is several times
-    # faster, and every caller compares and subtracts instants, nothing more.
-    return (
-        datetime(
-            real.year,
-            real.month,
-            real.day,
-            real.hour,
-            real.minute,
-            real.second,
-            real.microsecond,
-            tzinfo=UTC,
-        )
-        + offset
-    )
+    # faster, and every caller compares and subtracts instants, nothing more. (Read without
+    # pendulum, whose import `deskapp run` leaves until its sign-in screen is painted.)
+    return datetime.now(UTC) + offset
 
 
 def sleep(seconds: float) -> None:
@@ -99,6 +85,8 @@ def freeze_from_env() -> None:
     """Honour DESKAPP_FROZEN_TIME (ISO 8601) so end-to-end and snapshot runs see a fixed time."""
     value = os.environ.get("DESKAPP_FROZEN_TIME")
     if value:
+        import pendulum
+
         parsed = pendulum.parse(value)
         if not isinstance(parsed, pendulum.DateTime):
             raise ValueError(f"DESKAPP_FROZEN_TIME is not a date-time: {value!r}")

@@ -8,13 +8,11 @@ at all.
 
 from __future__ import annotations
 
-import os
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-import platformdirs
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -23,14 +21,10 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+# Where the file is: shared with the light reader the sign-in screen is painted with.
+from deskapp.first_settings import config_dir, config_file
 
-def config_dir() -> Path:
-    return platformdirs.user_config_path("deskapp", appauthor=False)
-
-
-def config_file() -> Path:
-    named = os.environ.get("DESKAPP_CONFIG")
-    return Path(named).expanduser() if named else config_dir() / "config.toml"
+__all__ = ["Settings", "SlaSettings", "config_dir", "config_file", "load_settings"]
 
 
 class SlaSettings(BaseModel):

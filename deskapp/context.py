@@ -8,34 +8,93 @@ whole application; the App builds the real one at sign-in.
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from deskapp.cases import Actor, Desk
-from deskapp.changes import ChangeHub
 from deskapp.drafts import DraftStore
 from deskapp.i18n import Catalog, default_catalog
 from deskapp.scripts import ScriptLibrary, default_library
 
+if TYPE_CHECKING:  # the store's libraries load after the sign-in screen is painted
+    from deskapp.cases import Actor, Desk
+    from deskapp.changes import ChangeHub
 
-@dataclass
+
+class DeskNotStarted(RuntimeError):
+    """The desk could not be opened (its database unreachable, its schema behind)."""
+
+
 class DeskContext:
-    desk: Desk
-    lang: str
-    catalog: Catalog = field(default_factory=default_catalog)
-    drafts: DraftStore = field(default_factory=DraftStore)
-    actor: Actor | None = None
-    #: A demo database shows its demo accounts on the sign-in screen.
-    demo: bool = False
-    scripts: ScriptLibrary = field(default_factory=default_library)
-    _names: dict[int, str] | None = field(default=None, repr=False)
-    _departments: dict[int, str] | None = field(default=None, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
-    _hub: ChangeHub | None = field(default=None, repr=False)
+    """`desk` is given at once (tests, commands) or later by `provide` once a worker thread has
+    opened it (`deskapp run`: the sign-in screen is painted before the database stack is even
+    imported). Reading `desk` before then waits for it: do that from a worker thread only."""
+
+    def __init__(
+        self,
+        *,
+        lang: str,
+        desk: Desk | None = None,
+        catalog: Catalog | None = None,
+        drafts: DraftStore | None = None,
+        actor: Actor | None = None,
+        demo: bool = False,
+        scripts: ScriptLibrary | None = None,
+    ) -> None:
+        self.lang = lang
+        self.catalog = catalog or default_catalog()
+        self.drafts = drafts or DraftStore()
+        self.actor = actor
+        #: A demo database shows its demo accounts on the sign-in screen.
+        self.demo = demo
+        self._scripts = scripts
+        self._names: dict[int, str] | None = None
+        self._departments: dict[int, str] | None = None
+        self._lock = threading.Lock()
+        self._desk = desk
+        self._failure: BaseException | None = None
+        self._opened = threading.Event()
+        if desk is not None:
+            self._opened.set()
+        self._hub: ChangeHub | None = None
+
+    @property
+    def scripts(self) -> ScriptLibrary:
+        """The call scripts' templates (the shipped ones unless given)."""
+        if self._scripts is None:
+            self._scripts = default_library()
+        return self._scripts
+
+    @scripts.setter
+    def scripts(self, library: ScriptLibrary) -> None:
+        self._scripts = library
+
+    @property
+    def desk(self) -> Desk:
+        """The desk's use cases; waits until it is open (never call that on the event loop)."""
+        self._opened.wait()
+        if self._desk is None:
+            raise DeskNotStarted(str(self._failure)) from self._failure
+        return self._desk
+
+    @property
+    def opened(self) -> bool:
+        """Whether `desk` is there to read without waiting."""
+        return self._desk is not None
+
+    def provide(self, desk: Desk) -> None:
+        self._desk = desk
+        self._opened.set()
+
+    def fail(self, failure: BaseException) -> None:
+        """The desk will not open: whoever waits for it gets `DeskNotStarted`."""
+        self._failure = failure
+        self._opened.set()
 
     @property
     def changes(self) -> ChangeHub:
-        """The desk process's one change feed (started by its first subscriber)."""
+        """The desk process's one change feed (started by its first subscriber; read from
+        worker threads, like `desk`)."""
+        from deskapp.changes import ChangeHub
+
         with self._lock:
             if self._hub is None:
                 self._hub = ChangeHub(self.desk.engine)

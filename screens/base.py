@@ -21,7 +21,6 @@ from deskapp.context import DeskContext
 from deskapp.errors import describe
 from deskapp.i18n import enum_label
 from deskapp.logs import log
-from deskapp.overview import my_counts
 from widgets.desk_header import Counts, DeskHeader
 from widgets.key_bar import KeyBar
 from widgets.status_line import StatusLine
@@ -113,6 +112,8 @@ class DeskScreen(Screen[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="counts")
     def _load_counts(self, now: datetime) -> None:
+        from deskapp.overview import my_counts  # the store's libraries: not before sign-in
+
         desk = self.ctx.desk
         counts = my_counts(desk.engine, self.ctx.me.staff_id, now)
         unread = desk.unread_count(self.ctx.me)

@@ -3,6 +3,9 @@
 The check runs in a worker (scrypt is slow on purpose); the screen posts `SignedIn` with the
 staff id when it succeeds. Every failure reads the same, a locked account's too: the screen
 never tells whether an account exists.
+
+`deskapp run` paints this screen before the desk is open (the database stack is imported
+meanwhile): a sign-in asked for before then says "starting" and waits for it, keys and all.
 """
 
 from __future__ import annotations
@@ -18,7 +21,6 @@ from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Input, Static
 
-from deskapp.auth import AccountLocked, SignInError, sign_in
 from deskapp.context import DeskContext
 from deskapp.errors import describe
 from screens.base import key_label
@@ -65,9 +67,19 @@ class SignInScreen(Screen[None]):
             yield SafeInput(id="signin-password", password=True)
             yield Static(safe_text(self.notice), id="signin-error")
             if self.ctx.demo:
-                notice = t("signin.demo_notice", accounts=", ".join(DEMO_ACCOUNTS), password="demo")
-                yield Static(Text(notice), id="signin-demo")
+                yield self._demo_notice()
         yield KeyBar(lambda b: key_label(self.ctx, b))
+
+    def _demo_notice(self) -> Static:
+        t = self.ctx.t
+        notice = t("signin.demo_notice", accounts=", ".join(DEMO_ACCOUNTS), password="demo")
+        return Static(Text(notice), id="signin-demo")
+
+    def desk_opened(self) -> None:
+        """The desk is open (the app opens it while this screen is up): a demo says so now."""
+        box = self.query("#signin-box")  # none yet: compose will show it
+        if self.ctx.demo and box and not self.query("#signin-demo"):
+            box.first().mount(self._demo_notice())
 
     def on_mount(self) -> None:
         self.query_one("#signin-user", Input).focus()
@@ -81,13 +93,19 @@ class SignInScreen(Screen[None]):
         if not user.strip() or not password:
             self._error(self.ctx.t("signin.empty"))
             return
-        self._error(self.ctx.t("signin.checking"))
-        self._check(user, password)
+        starting = not self.ctx.opened
+        self._error(self.ctx.t("signin.starting" if starting else "signin.checking"))
+        self._check(user, password, starting)
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db")
-    def _check(self, user: str, password: str) -> None:
+    def _check(self, user: str, password: str, starting: bool) -> None:
+        from deskapp.auth import AccountLocked, SignInError, sign_in
+
         try:
-            staff = sign_in(self.ctx.desk.engine, user, password)
+            engine = self.ctx.desk.engine  # waits while the desk is still being opened
+            if starting:
+                self.app.call_from_thread(self._error, self.ctx.t("signin.checking"))
+            staff = sign_in(engine, user, password)
             # Every list shows names; read them here, where nothing else is going on, so the
             # queue's first page is not queued behind them.
             self.ctx.staff_names()

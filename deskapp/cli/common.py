@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -40,7 +40,7 @@ def engine_for(db_url: str | None) -> Any:
     return make_engine(db_url)
 
 
-def fail(message: str) -> None:
+def fail(message: str) -> NoReturn:
     click.echo(f"deskapp: {message}", err=True)
     sys.exit(2)
 
@@ -57,13 +57,24 @@ def main() -> None:
 def open_desk(db_url: str | None, lang: str | None) -> tuple[Settings, str, Engine]:
     """(settings, language, engine) for a command that reads the desk: a language named by
     mistake or a database behind this program stops it with the reason, before any work."""
+    from store.migrate import SchemaBehindError
+
+    settings, language = settle_in(lang)
+    try:
+        engine = open_engine(db_url)
+    except SchemaBehindError as exc:
+        refuse_behind(db_url, exc)
+    return settings, language, engine
+
+
+def settle_in(lang: str | None) -> tuple[Settings, str]:
+    """(settings, language), without touching the database (nor importing its libraries): a
+    language named by mistake stops the command."""
     import os
 
     from deskapp import clock
     from deskapp.config import load_settings
     from deskapp.i18n import resolve_language
-    from store.engine import describe, resolve_url
-    from store.migrate import SchemaBehindError, check_current
 
     clock.freeze_from_env()
     settings = load_settings()
@@ -71,12 +82,23 @@ def open_desk(db_url: str | None, lang: str | None) -> tuple[Settings, str, Engi
         language = resolve_language(lang, settings.language or None, os.environ)
     except ValueError as exc:
         fail(str(exc))
+    return settings, language
+
+
+def open_engine(db_url: str | None) -> Engine:
+    """The desk's engine, its schema checked: `store.migrate.SchemaBehindError` when the
+    database is behind this program (`refuse_behind` says so)."""
+    from store.migrate import check_current
+
     engine: Engine = engine_for(db_url)
-    try:
-        check_current(engine, command_hint=upgrade_hint(db_url))
-    except SchemaBehindError as exc:
-        fail(f"{describe(resolve_url(db_url))}: {exc}")
-    return settings, language, engine
+    check_current(engine, command_hint=upgrade_hint(db_url))
+    return engine
+
+
+def refuse_behind(db_url: str | None, exc: Exception) -> NoReturn:
+    from store.engine import describe, resolve_url
+
+    fail(f"{describe(resolve_url(db_url))}: {exc}")
 
 
 def upgrade_hint(db_url: str | None) -> str:
