@@ -42,6 +42,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from benchmarks.children import die_with_parent
 from benchmarks.pty_apps import BARE_PRESSED, BARE_READY, PROBE_ENV
 from deskapp import clock
 from store.engine import make_engine
@@ -126,6 +127,7 @@ class PtyProgram:
             start_new_session=True,
             close_fds=True,
             pass_fds=pass_fds,
+            preexec_fn=die_with_parent,
         )
         os.close(slave)
         for fd in pass_fds:

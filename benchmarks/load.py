@@ -52,6 +52,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from benchmarks.children import die_with_parent
+
 #: A worker's connection pool on PostgreSQL (see the module's docstring).
 PG_POOL_SIZE = 1
 PG_MAX_OVERFLOW = 0
@@ -441,7 +443,11 @@ def run_load(url: str, workers: int, seconds: float, workdir: Path) -> Result:
                 spec,
                 out,
                 subprocess.Popen(
-                    [sys.executable, *args], env=_env(), stderr=subprocess.PIPE, text=True
+                    [sys.executable, *args],
+                    env=_env(),
+                    stderr=subprocess.PIPE,
+                    text=True,
+                    preexec_fn=die_with_parent,
                 ),
             )
         )
