@@ -511,6 +511,9 @@ class IntakeScreen(DeskScreen):
 
     def _submit_settled(self) -> None:
         self._busy = False
+        # The call is on disk before anything is saved: if the desk dies at the commit (or the
+        # database refuses), the next start offers all of it, not what the last pause saved.
+        self.flush_draft()
         problems = self._problems()
         if problems:
             self._mark(problems)

@@ -41,7 +41,7 @@ FIELDS = ("name", "subject", "description", "demand", "place", "evidence")
 
 
 @settings(
-    max_examples=40,
+    max_examples=25,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -72,7 +72,7 @@ def test_intake_stores_exactly_or_names_the_field(
 
 
 @settings(
-    max_examples=25,
+    max_examples=15,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

@@ -1,4 +1,4 @@
-"""Case numbers are unique across processes: 8 processes × 200 intakes at once, per backend."""
+"""Case numbers are unique across processes: 8 processes × 100 intakes at once, per backend."""
 
 from __future__ import annotations
 
@@ -15,7 +15,7 @@ from deskapp.numbering import day_key, format_number
 from store.engine import read_session
 from store.models import Complaint, DaySequence
 
-PROCESSES, EACH = 8, 200
+PROCESSES, EACH = 8, 100
 
 
 def _intake_worker(args: tuple[str, int, int]) -> list[str]:

@@ -50,7 +50,11 @@ def make_app(desk: Desk, drafts: DraftStore) -> MakeApp:
 
 async def settle(pilot: Pilot[None]) -> None:
     """Let workers finish and the screen catch up (wait, don't sleep). A queue screen's
-    database thread is not a worker: wait until it says it is idle."""
+    database thread is not a worker: wait until it says it is idle. Keys are handed out one at
+    a time (`widgets.key_order`): on a loaded machine some may still be waiting their turn."""
+    keys_settled = getattr(pilot.app, "keys_settled", None)
+    if keys_settled is not None:
+        await keys_settled()
     for _ in range(3):
         # A failed worker is reported by the screen it ran for; the tests read the report. A
         # dialog that closes when its save is done cancels its finished worker on the way out.

@@ -460,6 +460,7 @@ async def test_an_exit_from_outside_saves_the_draft_at_once(
     async with app.run_test(size=SIZE) as pilot:
         await open_intake(pilot)
         await pilot.press(*"13800138000", "tab", *"Lily", "tab", *"Lid")
+        await app.keys_settled()  # typed, and no more: the debounced save has not run yet
         assert drafts.load("agent", "intake") is None or (
             drafts.load("agent", "intake").values["subject"] != "Lid"  # type: ignore[union-attr]
         )
