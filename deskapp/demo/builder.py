@@ -21,7 +21,7 @@ from deskapp import audit, sla, workflow
 from deskapp import milestones as ms
 from deskapp.demo.catalogue import callers, people, stories
 from deskapp.demo.people import Roster
-from deskapp.demo.rows import COMPLAINT_INSTANTS, Values, complaint_values
+from deskapp.demo.rows import COMPLAINT_INSTANTS, UNTOUCHED_COMPLAINT, Values, complaint_values
 from deskapp.demo.story import NOTES, Draft
 from deskapp.demo.words import CaseWords
 from deskapp.domain import (
@@ -265,25 +265,7 @@ class Builder:
             "next_calendar": "",
             "next_warn_at": None,
             "first_owner_id": owner,
-            "primary_dept_id": None,
-            "assignee_id": None,
-            "escalation_level": 0,
-            "reject_reason": "",
-            "root_cause": "",
-            "remedy": "",
-            "remedy_types": "",
-            "root_cause_category": "",
-            "compensation_amount": None,
-            "plan_proposed_by_id": None,
-            "legal_cleared": False,
-            "compensation_approved_by_id": None,
-            "customer_confirmed_at": None,
-            "satisfaction": None,
-            "satisfaction_comment": "",
-            "resume_status": "",
-            "departments_left": "",
-            "reopen_count": 0,
-            "version": 1,
+            **UNTOUCHED_COMPLAINT,
             "source": "",
             "external_id": "",
             "created_at": created,

@@ -21,6 +21,30 @@ from sqlmodel import SQLModel
 
 from deskapp import audit
 
+#: A complaint row's columns before anything has happened to it. Rows written in bulk (the demo,
+#: an import) skip the model's defaults, so both writers start from this one dictionary.
+UNTOUCHED_COMPLAINT: dict[str, Any] = {
+    "primary_dept_id": None,
+    "assignee_id": None,
+    "escalation_level": 0,
+    "reject_reason": "",
+    "root_cause": "",
+    "remedy": "",
+    "remedy_types": "",
+    "root_cause_category": "",
+    "compensation_amount": None,
+    "plan_proposed_by_id": None,
+    "legal_cleared": False,
+    "compensation_approved_by_id": None,
+    "customer_confirmed_at": None,
+    "satisfaction": None,
+    "satisfaction_comment": "",
+    "resume_status": "",
+    "departments_left": "",
+    "reopen_count": 0,
+    "version": 1,
+}
+
 
 def _words(text: str) -> tuple[str, ...]:
     return tuple(text.split())

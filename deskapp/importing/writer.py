@@ -26,7 +26,7 @@ from sqlmodel import Session, col, select
 from deskapp import audit, clock, numbering, sla
 from deskapp import milestones as ms
 from deskapp.demo.builder import MilestoneRow
-from deskapp.demo.rows import COLUMNS, Values, sql_table
+from deskapp.demo.rows import COLUMNS, UNTOUCHED_COMPLAINT, Values, sql_table
 from deskapp.demo.writer import link_events, reserve_numbers, sync_sequences
 from deskapp.domain import MilestoneKind, Severity, Status
 from deskapp.importing.plan import Case
@@ -340,25 +340,7 @@ class Writer:
             "next_calendar": head.calendar,
             "next_warn_at": head.warn_at,
             "first_owner_id": self.who.owner_id,
-            "primary_dept_id": None,
-            "assignee_id": None,
-            "escalation_level": 0,
-            "reject_reason": "",
-            "root_cause": "",
-            "remedy": "",
-            "remedy_types": "",
-            "root_cause_category": "",
-            "compensation_amount": None,
-            "plan_proposed_by_id": None,
-            "legal_cleared": False,
-            "compensation_approved_by_id": None,
-            "customer_confirmed_at": None,
-            "satisfaction": None,
-            "satisfaction_comment": "",
-            "resume_status": "",
-            "departments_left": "",
-            "reopen_count": 0,
-            "version": 1,
+            **UNTOUCHED_COMPLAINT,
             "source": self.info.source,
             "external_id": case.external_id,
             "created_at": case.received_at,
