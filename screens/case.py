@@ -234,7 +234,7 @@ class CaseScreen(DeskScreen):
                     return case_id
                 message = self.ctx.t("queue.stale", error=describe(exc, 80))
                 with contextlib.suppress(Exception):
-                    self.app.call_from_thread(self._status, message)
+                    self.app.call_from_thread(self._read_failed, message)
             woken = self._wake.wait(POLL_EVERY)
             if woken:
                 self._wake.clear()
@@ -253,6 +253,12 @@ class CaseScreen(DeskScreen):
 
     def _status(self, message: str) -> None:
         self.query_one("#case-status", Static).update(safe_text(message))
+
+    def _read_failed(self, message: str) -> None:
+        """Said, and done for now: the thread tries again at the next wake (tests wait for
+        `idle`; a failed read used to leave them waiting out their timeout)."""
+        self._status(message)
+        self.idle.set()
 
     # -- showing ------------------------------------------------------------------------------
 
