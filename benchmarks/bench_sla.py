@@ -11,7 +11,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from deskapp.calendar import load_calendar
+from deskapp.calendar_files import load_calendar
 
 _FIRST = datetime(2026, 1, 1, tzinfo=UTC)
 _SPAN_SECONDS = int((datetime(2026, 10, 31, tzinfo=UTC) - _FIRST).total_seconds())

@@ -20,32 +20,22 @@ data says so (`is_provisional`); the desk recomputes those once the year's dates
 
 from __future__ import annotations
 
-import re
 import threading
 from bisect import bisect_left, bisect_right
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from functools import cache
-from itertools import pairwise
-from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import chinese_calendar
 
-from deskapp.tomlfile import read_toml
-
 __all__ = [
     "BUILTIN_24X7",
+    "WEEKDAYS",
     "BusinessCalendar",
     "CalendarDataError",
     "CalendarError",
-    "clear_calendar_cache",
-    "format_due",
-    "format_elapsed",
-    "load_calendar",
-    "parse_calendar",
-    "parse_instant",
 ]
 
 
@@ -60,12 +50,7 @@ class CalendarDataError(CalendarError):
 BUILTIN_24X7 = "24x7"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 PRESETS = frozenset({"cn"})
-DATA_DIR = Path(__file__).parent / "data" / "calendars"
 
-_TOP_KEYS = frozenset({"name", "timezone", "preset", "holidays", "workdays", "hours"})
-_HOUR_KEYS = frozenset({*WEEKDAYS, "makeup"})
-_INTERVAL_RE = re.compile(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*")
-_NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US_PER_S = 1_000_000
 _US_PER_MIN = 60 * _US_PER_S
@@ -101,11 +86,11 @@ def _to_us(moment: datetime) -> int:
     return (delta.days * 86_400 + delta.seconds) * _US_PER_S + delta.microseconds
 
 
-def _from_us(us: int, tz: tzinfo) -> datetime:
+def from_us(us: int, tz: tzinfo) -> datetime:
     return (_EPOCH + timedelta(microseconds=us)).astimezone(tz)
 
 
-def _wall_to_us(tz: tzinfo, wall: datetime) -> int:
+def wall_to_us(tz: tzinfo, wall: datetime) -> int:
     """The earliest instant whose wall time in `tz` reaches `wall` (naive).
 
     Inside a repeated hour that is the first occurrence; inside a skipped hour it is the
@@ -113,7 +98,7 @@ def _wall_to_us(tz: tzinfo, wall: datetime) -> int:
     """
     first = wall.replace(tzinfo=tz, fold=0)
     us = _to_us(first)
-    if _from_us(us, tz).replace(tzinfo=None) == wall:
+    if from_us(us, tz).replace(tzinfo=None) == wall:
         return us
     # A gap: fold=1 reads the wall time with the offset after the change, which lands before
     # the transition; fold=0 lands after it. Search the whole seconds in between.
@@ -123,7 +108,7 @@ def _wall_to_us(tz: tzinfo, wall: datetime) -> int:
         lo, hi = hi, lo
     while hi - lo > 1:
         mid = (lo + hi) // 2
-        if _from_us(mid * _US_PER_S, tz).replace(tzinfo=None) >= wall:
+        if from_us(mid * _US_PER_S, tz).replace(tzinfo=None) >= wall:
             hi = mid
         else:
             lo = mid
@@ -140,10 +125,6 @@ class _YearTable:
     cum: list[int]  # working microseconds in the year before interval i
     cum_end: list[int]  # ... up to the end of interval i
     total: int
-
-
-def _minutes_text(minute: int) -> str:
-    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 @dataclass(frozen=True)
@@ -328,7 +309,7 @@ class BusinessCalendar:
         if us is None:
             if not 1 <= year <= 9998:
                 raise CalendarError(f"calendar {self.name!r}: year {year} is out of range")
-            us = _wall_to_us(self.tz, datetime.combine(date(year, 1, 1), time()))
+            us = wall_to_us(self.tz, datetime.combine(date(year, 1, 1), time()))
             self._year_starts[year] = us
         return us
 
@@ -353,8 +334,8 @@ class BusinessCalendar:
             if hours:
                 midnight = datetime.combine(day, time())  # naive: a wall-clock reading
                 for lo, hi in hours:
-                    s = _wall_to_us(self.tz, midnight + timedelta(minutes=lo))
-                    e = _wall_to_us(self.tz, midnight + timedelta(minutes=hi))
+                    s = wall_to_us(self.tz, midnight + timedelta(minutes=lo))
+                    e = wall_to_us(self.tz, midnight + timedelta(minutes=hi))
                     if e <= s:
                         continue  # swallowed whole by a skipped hour
                     if ends and s <= ends[-1]:
@@ -425,7 +406,7 @@ class BusinessCalendar:
     def _due(self, start: datetime, work_us: int) -> datetime:
         if self.continuous and work_us >= 0:
             return (start + timedelta(microseconds=work_us)).astimezone(self.tz)
-        return _from_us(self._due_us(_to_us(start), work_us), self.tz)
+        return from_us(self._due_us(_to_us(start), work_us), self.tz)
 
     def elapsed_us(self, start: datetime, end: datetime) -> int:
         """Working microseconds between two instants; exact, for callers that compare."""
@@ -470,211 +451,7 @@ class BusinessCalendar:
                 )
             table = self._table(year)
             i = 0
-        return _from_us(table.starts[i], self.tz)
+        return from_us(table.starts[i], self.tz)
 
 
 # --- loading -------------------------------------------------------------------------------------
-
-
-def _parse_interval(text: object, where: str) -> Interval:
-    if not isinstance(text, str):
-        raise CalendarError(f'{where}: expected a string like "09:00-12:00", got {text!r}')
-    match = _INTERVAL_RE.fullmatch(text)
-    if match is None:
-        raise CalendarError(f"{where}: bad interval {text!r} (expected HH:MM-HH:MM)")
-    h1, m1, h2, m2 = (int(g) for g in match.groups())
-    if h1 > 23 or m1 > 59 or m2 > 59 or h2 > 24 or (h2 == 24 and m2 != 0):
-        raise CalendarError(f"{where}: bad time in interval {text!r}")
-    start, end = h1 * 60 + m1, h2 * 60 + m2
-    if end <= start:
-        raise CalendarError(
-            f"{where}: interval {text!r} ends before it starts (intervals cannot cross midnight)"
-        )
-    return start, end
-
-
-def _parse_hours(value: object, where: str) -> Hours:
-    if not isinstance(value, list):
-        raise CalendarError(f'{where}: expected a list of "HH:MM-HH:MM" strings, got {value!r}')
-    intervals = sorted(_parse_interval(item, where) for item in value)
-    for (s1, e1), (s2, e2) in pairwise(intervals):
-        if s2 < e1:
-            raise CalendarError(
-                f"{where}: intervals {_minutes_text(s1)}-{_minutes_text(e1)} and "
-                f"{_minutes_text(s2)}-{_minutes_text(e2)} overlap"
-            )
-    return tuple(intervals)
-
-
-def _parse_dates(value: object, where: str) -> frozenset[date]:
-    if not isinstance(value, list):
-        raise CalendarError(f'{where}: expected a list of dates like "2026-10-01"')
-    days: set[date] = set()
-    for item in value:
-        if isinstance(item, datetime):
-            raise CalendarError(f"{where}: {item!r} is a date-time; list plain dates")
-        if isinstance(item, date):
-            days.add(item)
-            continue
-        if not isinstance(item, str):
-            raise CalendarError(f"{where}: {item!r} is not a date")
-        try:
-            days.add(date.fromisoformat(item.strip()))
-        except ValueError:
-            raise CalendarError(f"{where}: {item!r} is not a date (YYYY-MM-DD)") from None
-    return frozenset(days)
-
-
-def parse_calendar(data: Mapping[str, object], source: str) -> BusinessCalendar:
-    """Build a calendar from parsed TOML; `source` names the file in every error."""
-    unknown = sorted(set(data) - _TOP_KEYS)
-    if unknown:
-        raise CalendarError(
-            f"{source}: unknown key(s) {', '.join(unknown)} "
-            f"(allowed: {', '.join(sorted(_TOP_KEYS))})"
-        )
-    name = data.get("name", Path(source).stem)
-    if not isinstance(name, str) or not name.strip():
-        raise CalendarError(f"{source}: name must be a non-empty string")
-    tzname = data.get("timezone")
-    if not isinstance(tzname, str):
-        raise CalendarError(f'{source}: timezone is required, e.g. timezone = "Asia/Shanghai"')
-    preset = data.get("preset")
-    if preset is not None and not isinstance(preset, str):
-        raise CalendarError(f"{source}: preset must be a string")
-    hours = data.get("hours")
-    if not isinstance(hours, dict):
-        raise CalendarError(f"{source}: an [hours] table is required")
-    unknown = sorted(set(hours) - _HOUR_KEYS)
-    if unknown:
-        raise CalendarError(
-            f"{source}: unknown key(s) in [hours]: {', '.join(unknown)} "
-            f"(allowed: {', '.join((*WEEKDAYS, 'makeup'))})"
-        )
-    weekly = [_parse_hours(hours.get(day, []), f"{source}: hours.{day}") for day in WEEKDAYS]
-    makeup = _parse_hours(hours["makeup"], f"{source}: hours.makeup") if "makeup" in hours else None
-    return BusinessCalendar(
-        name.strip(),
-        tzname,
-        weekly,
-        makeup=makeup,
-        holidays=_parse_dates(data.get("holidays", []), f"{source}: holidays"),
-        workdays=_parse_dates(data.get("workdays", []), f"{source}: workdays"),
-        preset=preset,
-        source=source,
-    )
-
-
-def _read_calendar_file(path: Path) -> BusinessCalendar:
-    _text, data = read_toml(path, CalendarError, "calendar file")
-    return parse_calendar(data, str(path))
-
-
-def _builtin_24x7() -> BusinessCalendar:
-    always: Hours = ((0, 1440),)
-    return BusinessCalendar(BUILTIN_24X7, "UTC", [always] * 7, source="<built-in 24x7>")
-
-
-_cache: dict[str, BusinessCalendar] = {}
-_cache_lock = threading.Lock()
-
-
-def _resolve(name_or_path: str, search_dirs: Sequence[Path]) -> Path:
-    text = name_or_path.strip()
-    if text.endswith(".toml") or "/" in text or "\\" in text:
-        path = Path(text).expanduser()
-        if not path.is_file():
-            raise CalendarError(f"{path}: calendar file not found")
-        return path.resolve()
-    if not _NAME_RE.fullmatch(text):
-        raise CalendarError(f"{name_or_path!r} is not a calendar name or a path to a .toml file")
-    dirs = [Path(d) for d in search_dirs] + [DATA_DIR]
-    for directory in dirs:
-        candidate = directory / f"{text}.toml"
-        if candidate.is_file():
-            return candidate.resolve()
-    looked = ", ".join(str(d) for d in dirs)
-    raise CalendarError(
-        f"unknown calendar {text!r}: not built in ({BUILTIN_24X7!r}) and no {text}.toml in {looked}"
-    )
-
-
-def load_calendar(name_or_path: str, search_dirs: Sequence[Path] = ()) -> BusinessCalendar:
-    """The built-in "24x7", a named calendar from `search_dirs` then the package, or a file.
-
-    Calendars are cached per resolved file so their year tables are built once per process.
-    """
-    key = BUILTIN_24X7 if name_or_path.strip() == BUILTIN_24X7 else None
-    path = None if key else _resolve(name_or_path, search_dirs)
-    key = key or str(path)
-    cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    with _cache_lock:
-        cached = _cache.get(key)
-        if cached is None:
-            cached = _builtin_24x7() if path is None else _read_calendar_file(path)
-            _cache[key] = cached
-    return cached
-
-
-def clear_calendar_cache() -> None:
-    """Forget loaded calendars, e.g. after an admin edits a calendar file."""
-    with _cache_lock:
-        _cache.clear()
-
-
-# --- text in, text out ---------------------------------------------------------------------------
-
-
-def parse_instant(text: str, tz: tzinfo | str) -> datetime:
-    """An ISO 8601 instant; a time without an offset is wall-clock time in `tz`.
-
-    A wall time that happens twice means its first occurrence and one that never happens
-    (skipped by a DST change) means the change itself, the same rule the calendars use.
-    """
-    zone: tzinfo = ZoneInfo(tz) if isinstance(tz, str) else tz
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        raise ValueError(f"not an ISO 8601 date-time: {text!r}") from None
-    if parsed.tzinfo is not None:
-        return parsed
-    return _from_us(_wall_to_us(zone, parsed), zone)
-
-
-def _iso(moment: datetime) -> str:
-    return moment.isoformat(timespec="seconds" if moment.microsecond == 0 else "microseconds")
-
-
-def format_due(
-    calendar_arg: str,
-    start: str,
-    minutes: float,
-    search_dirs: Sequence[Path] = (),
-    *,
-    provisional: bool = False,
-) -> str:
-    """The due time as ISO 8601 with the calendar's UTC offset at that instant. Past the
-    calendar's holiday data it refuses unless `provisional` (then the weekly hours count and
-    the text says the time is provisional)."""
-    calendar = load_calendar(calendar_arg, search_dirs)
-    if provisional:
-        calendar = calendar.provisional()
-    due = calendar.due(parse_instant(start, calendar.tz), minutes)
-    if calendar.is_provisional(due):
-        until = calendar.data_until()
-        return f"{_iso(due)} (provisional: {calendar.name} knows holidays until {until})"
-    return _iso(due)
-
-
-def format_elapsed(
-    calendar_arg: str, start: str, end: str, search_dirs: Sequence[Path] = ()
-) -> str:
-    """Working minutes, whole numbers without a fraction, otherwise to two decimals."""
-    calendar = load_calendar(calendar_arg, search_dirs)
-    minutes = calendar.elapsed_minutes(
-        parse_instant(start, calendar.tz), parse_instant(end, calendar.tz)
-    )
-    text = f"{minutes:.2f}".rstrip("0").rstrip(".")
-    return text if text not in ("", "-0") else "0"

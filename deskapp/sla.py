@@ -19,7 +19,8 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Protocol, TypeVar
 
-from deskapp.calendar import BusinessCalendar, CalendarError, load_calendar
+from deskapp.calendar import BusinessCalendar, CalendarError
+from deskapp.calendar_files import load_calendar
 from deskapp.domain import MilestoneKind, MilestoneState, RiskFlag, Severity
 from deskapp.tomlfile import read_toml
 

@@ -65,7 +65,8 @@ def check(days: int | None, db_url: str | None) -> None:
 def show(name: str, year: int | None, db_url: str | None) -> None:
     """Print a year of calendar NAME: its hours, working days, holidays and make-up days."""
     from deskapp import clock
-    from deskapp.calendar import CalendarDataError, CalendarError, load_calendar
+    from deskapp.calendar import CalendarDataError, CalendarError
+    from deskapp.calendar_files import load_calendar
 
     clock.freeze_from_env()
     try:

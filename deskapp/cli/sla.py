@@ -34,7 +34,8 @@ _calendar_option = click.option(
 @db_option
 def due(calendar: str, start: str, minutes: float, provisional: bool, db_url: str | None) -> None:
     """Print the instant by which MINUTES of working time have passed since START."""
-    from deskapp.calendar import CalendarError, format_due
+    from deskapp.calendar import CalendarError
+    from deskapp.calendar_files import format_due
 
     try:
         click.echo(format_due(calendar, start, minutes, calendar_dirs(), provisional=provisional))
@@ -49,7 +50,8 @@ def due(calendar: str, start: str, minutes: float, provisional: bool, db_url: st
 @db_option
 def elapsed(calendar: str, start: str, end: str, db_url: str | None) -> None:
     """Print the working minutes between START and END."""
-    from deskapp.calendar import CalendarError, format_elapsed
+    from deskapp.calendar import CalendarError
+    from deskapp.calendar_files import format_elapsed
 
     try:
         click.echo(format_elapsed(calendar, start, end, calendar_dirs()))

@@ -9,10 +9,8 @@ from zoneinfo import ZoneInfo
 import chinese_calendar
 import pytest
 
-from deskapp.calendar import (
-    BusinessCalendar,
-    CalendarDataError,
-    CalendarError,
+from deskapp.calendar import BusinessCalendar, CalendarDataError, CalendarError
+from deskapp.calendar_files import (
     clear_calendar_cache,
     format_due,
     format_elapsed,

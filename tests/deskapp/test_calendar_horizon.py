@@ -12,7 +12,8 @@ from click.testing import CliRunner
 from sqlalchemy.engine import Engine
 
 from deskapp import clock, milestones, sla
-from deskapp.calendar import CalendarDataError, clear_calendar_cache, load_calendar
+from deskapp.calendar import CalendarDataError
+from deskapp.calendar_files import clear_calendar_cache, load_calendar
 from deskapp.cases import Desk, IntakeForm
 from deskapp.cli import main
 from deskapp.countdown import countdown

@@ -19,7 +19,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from deskapp.calendar import WEEKDAYS, BusinessCalendar, load_calendar, parse_calendar
+from deskapp.calendar import WEEKDAYS, BusinessCalendar
+from deskapp.calendar_files import load_calendar, parse_calendar
 
 HoursFn = Callable[[date], Sequence[tuple[int, int]]]
 MINUTE = timedelta(minutes=1)
