@@ -150,3 +150,19 @@ def _titles(s: Session, ids: Set[int]) -> dict[int, tuple[str, str]]:
         col(Complaint.id).in_(sorted(ids))
     )
     return {ident: (number, subject) for ident, number, subject in s.execute(stmt)}
+
+
+def toasts(alerts: list[Alert], t: Callable[..., str]) -> list[tuple[str, bool]]:
+    """One short text per kind of alert from a poll, however many cases it names (ten breaches
+    at once must not bury an 80x24 screen under ten toasts); True marks the breached one."""
+    said: list[tuple[str, bool]] = []
+    for kind in ("breached", "at_risk", "assigned"):
+        named = [a for a in alerts if a.kind == kind]
+        if not named:
+            continue
+        first = named[0]
+        text = t(f"alert.{kind}", number=first.number, subject=first.subject)
+        if len(named) > 1:
+            text += t("alert.and_more", count=len(named) - 1)
+        said.append((text, kind == "breached"))
+    return said

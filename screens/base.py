@@ -7,7 +7,7 @@ and only while this screen is the one on top (a screen under a dialog does not p
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol, runtime_checkable
 
 from textual import on, work
 from textual.app import App, ComposeResult
@@ -129,3 +129,10 @@ class DeskScreen(Screen[None]):
             self.ctx.t("header.unread", count=counts.unread),
         )
         self.header.show_counts(labels, counts)
+
+
+@runtime_checkable
+class HoldsDraft(Protocol):
+    """A screen with typed work that quitting would interrupt (it is saved, but ask first)."""
+
+    def has_unsubmitted_work(self) -> bool: ...
