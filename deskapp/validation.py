@@ -8,6 +8,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import datetime
+
+import pendulum
 
 PHONE = re.compile(r"^\+?[0-9][0-9 \-()]{4,24}$")
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
@@ -90,3 +93,15 @@ def check_fields(values: dict[str, str]) -> dict[str, str]:
         if name not in problems and (why := check_length(name, value)):
             problems[name] = why
     return problems
+
+
+def parse_occurred_at(text: str, timezone: str) -> datetime | None:
+    """When something happened, as a person types it ("2026-11-20 09:30", "11/20 9:30"), in
+    the desk's zone; None when it cannot be read as a time (the form says so in place)."""
+    try:
+        parsed = pendulum.parse(text.strip(), tz=timezone, strict=False)
+    except (ValueError, pendulum.parsing.exceptions.ParserError):
+        return None
+    if not isinstance(parsed, pendulum.DateTime):
+        return None
+    return datetime.fromisoformat(parsed.in_tz("UTC").isoformat())

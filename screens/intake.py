@@ -17,7 +17,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, ClassVar
 
-import pendulum
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
@@ -33,7 +32,7 @@ from deskapp.domain import Category, Channel, ClaimType, CustomerTier, RiskFlag,
 from deskapp.errors import InvalidInput, describe
 from deskapp.i18n import enum_label, field_label, localise_problem
 from deskapp.triage_review import Choice, needs_reason
-from deskapp.validation import check_fields
+from deskapp.validation import check_fields, parse_occurred_at
 from deskapp.wording import promise_words
 from screens.base import DeskScreen
 from screens.dialogs.readback import ReadBack, ReadBackScreen
@@ -447,13 +446,7 @@ class IntakeScreen(DeskScreen):
         return problems
 
     def _occurred_at(self, text: str) -> datetime | None:
-        try:
-            parsed = pendulum.parse(text.strip(), tz=self.ctx.desk.settings.timezone, strict=False)
-        except (ValueError, pendulum.parsing.exceptions.ParserError):
-            return None
-        if not isinstance(parsed, pendulum.DateTime):
-            return None
-        return datetime.fromisoformat(parsed.in_tz("UTC").isoformat())
+        return parse_occurred_at(text, self.ctx.desk.settings.timezone)
 
     def _say(self, field: str, problem: str) -> str:
         if problem == "not_a_time":
