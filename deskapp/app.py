@@ -418,15 +418,9 @@ class DeskApp(KeyOrderedApp[None]):
     def _warn_about_calendars(self) -> None:
         """Holiday data running out is for the people who can act on it (admins, who edit
         calendars, and supervisors); the breach board shows it too. Agents are not told."""
-        from deskapp import clock
-        from deskapp.sla import calendars_running_out
-
         if not self.ctx.me.roles & CALENDAR_KEEPERS:
             return
-        desk = self.ctx.desk
-        today = clock.now().astimezone(desk.settings.tz).date()
-        days = desk.settings.calendar_warning_days
-        for name, until in calendars_running_out(desk.policy, desk.calendars, today, days):
+        for name, until in self.ctx.desk.calendars_ending():
             message = self.ctx.t("calendar.data_ending", name=name, until=until.isoformat())
             log.warning("%s", message)
             self.notify(message, severity="warning", timeout=20)
@@ -597,3 +591,10 @@ class DeskApp(KeyOrderedApp[None]):
             self.push_screen(dialog, lambda quit_: self.exit() if quit_ else None)
         else:
             self.exit()
+
+
+def render_keys() -> str:
+    """docs/keys.md (`deskapp keys`), built from the screens' bindings by screens.key_reference."""
+    from screens.key_reference import render_keys as render
+
+    return render()

@@ -555,8 +555,8 @@ def calendars_running_out(
 ) -> list[tuple[str, date]]:
     """Calendars of this policy whose holiday data ends within `within_days` of today.
 
-    Past that day every business-hours due time fails (on purpose: a guessed holiday table
-    would move promises silently), so the desk warns while there is time to add the dates.
+    Past that day the desk's due times are only provisional (the weekly hours, `~`) and the
+    command line refuses them, so the desk warns while there is time to add the dates.
     """
     ending = []
     for name in sorted(policy.calendar_names):

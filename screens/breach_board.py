@@ -13,9 +13,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from deskapp import clock
 from deskapp.domain import Role
-from deskapp.sla import calendars_running_out
 from screens.queue import QueueScreen
 from widgets.prose import safe_line
 
@@ -38,10 +36,7 @@ class BreachBoardScreen(QueueScreen):
         yield Static("", id="board-notice", markup=False)
 
     def on_mount(self) -> None:
-        desk = self.ctx.desk
-        today = clock.now().astimezone(desk.settings.tz).date()
-        days = desk.settings.calendar_warning_days
-        ending = calendars_running_out(desk.policy, desk.calendars, today, days)
+        ending = self.ctx.desk.calendars_ending()
         notices = [
             self.ctx.t("calendar.data_ending", name=name, until=until.isoformat())
             for name, until in ending

@@ -8,6 +8,7 @@ import logging
 import random
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import date
 from typing import ParamSpec, TypeVar
 
 from sqlalchemy.engine import Engine
@@ -137,6 +138,14 @@ class DeskBase:
         )
         self.rules = workflow.Rules(legal_review_amount=self.settings.legal_review_amount)
         faults.install()  # the fault suite's kill points; nothing unless DESKAPP_FAULT is set
+
+    def calendars_ending(self) -> list[tuple[str, date]]:
+        """The calendars whose holiday data runs out within the warning window, with the last
+        day each knows (told to admins and supervisors, and on the breach board)."""
+        today = clock.now().astimezone(self.settings.tz).date()
+        return sla.calendars_running_out(
+            self.policy, self.calendars, today, self.settings.calendar_warning_days
+        )
 
     def actor(self, login: str) -> Actor:
         with read_session(self.engine) as s:

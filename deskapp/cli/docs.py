@@ -13,7 +13,7 @@ from deskapp.cli.common import db_option, fail, main
 @click.option("--output", type=click.Path(), default="docs/keys.md", show_default=True)
 def keys(db_url: str | None, check: bool, output: str) -> None:
     """Write the key reference (docs/keys.md) from the bindings themselves."""
-    from screens.key_reference import render_keys
+    from deskapp.app import render_keys
 
     _generated(render_keys(), output, check, "deskapp keys")
 

@@ -9,9 +9,9 @@ import pytest
 from click.testing import CliRunner
 from textual.widgets import Input, Static
 
+from deskapp.app import render_keys
 from deskapp.cli import main
 from screens.help import HelpScreen
-from screens.key_reference import render_keys
 from screens.queue import QueueScreen
 from screens.sign_in import SignInScreen
 from tests.screens.conftest import MakeApp, plain, settle, sign_in
