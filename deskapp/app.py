@@ -36,6 +36,7 @@ from deskapp.drafts import DraftStore
 from deskapp.errors import DeskError
 from deskapp.logs import log
 from deskapp.scripts import ScriptLibrary
+from deskapp.startup import let_collector_go
 from screens.base import HoldsDraft, report_failure
 from screens.dialogs.confirm import ConfirmDialog
 from screens.help import HelpScreen
@@ -203,6 +204,8 @@ class DeskApp(KeyOrderedApp[None]):
             self.ctx.fail(exc)
             self.call_from_thread(self.exit, None, 2)
             return
+        finally:
+            let_collector_go()  # held by the entry point while the desk starts
         self.ctx.drafts = drafts
         self.ctx.provide(desk)
         self.call_from_thread(self._desk_opened)
@@ -429,7 +432,7 @@ class DeskApp(KeyOrderedApp[None]):
         """A draft left by a crash, a kill or a lost connection: resume it, or throw it away."""
         from screens.intake import DRAFT_KIND, IntakeScreen, draft_has_content
 
-        if not self._may_take_complaints():
+        if not self._allowed("intake"):
             return
         draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
         if draft is None or not draft_has_content(draft.values):
@@ -493,7 +496,7 @@ class DeskApp(KeyOrderedApp[None]):
         ):
             return False
         if action == "import_file":
-            return self._may_import()
+            return self._allowed("import")
         if action == "admin":
             from screens.admin import may_administer
 
@@ -503,30 +506,22 @@ class DeskApp(KeyOrderedApp[None]):
 
             return bool(self.ctx.me.roles & BOARD_ROLES)
         if action == "new_complaint":
-            return self._may_take_complaints()
+            return self._allowed("intake")
         return True
 
-    def _may_take_complaints(self) -> bool:
-        """F2 is offered to the roles that register complaints (the use case checks again)."""
+    def _allowed(self, operation: str) -> bool:
+        """F2 (intake) and F8 (import) are offered to the roles the permission table lets do
+        them; the use cases check again."""
         from deskapp import permissions
 
         return self.ctx.actor is not None and permissions.allows(
-            "intake", self.ctx.me.facts(), None
-        )
-
-    def _may_import(self) -> bool:
-        """F8 is offered to the roles that import (supervisor, admin); the use case checks
-        again."""
-        from deskapp import permissions
-
-        return self.ctx.actor is not None and permissions.allows(
-            "import", self.ctx.me.facts(), None
+            operation, self.ctx.me.facts(), None
         )
 
     def action_import_file(self) -> None:
         from screens.import_file import ImportScreen
 
-        if self._may_import() and not isinstance(self.screen, ImportScreen):
+        if self._allowed("import") and not isinstance(self.screen, ImportScreen):
             self.push_screen(ImportScreen(self.ctx))
 
     def action_queue(self) -> None:
@@ -572,7 +567,7 @@ class DeskApp(KeyOrderedApp[None]):
     def action_new_complaint(self) -> None:
         from screens.intake import DRAFT_KIND, IntakeScreen
 
-        if not self._may_take_complaints() or isinstance(self.screen, IntakeScreen):
+        if not self._allowed("intake") or isinstance(self.screen, IntakeScreen):
             return
         draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
         self.push_screen(IntakeScreen(self.ctx, draft=draft.values if draft else None))

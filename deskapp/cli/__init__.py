@@ -5,35 +5,11 @@ SQLite file in the user data directory. Settings come from, highest first: optio
 environment variables (nested with `__`), the TOML file named by DESKAPP_CONFIG or
 <user config dir>/deskapp/config.toml, then built-in defaults.
 
-One module per group of commands; importing them registers them on `main`.
+One module per group of commands; each registers its commands on `main` when it is imported,
+and `main` imports a command's module only when that command is asked for
+(`deskapp.cli.common.COMMAND_MODULES`).
 """
 
-from deskapp.cli import (
-    audit,
-    calendars,
-    database,
-    demo,
-    desk,
-    docs,
-    importing,
-    notice,
-    people,
-    serve,
-    sla,
-)
 from deskapp.cli.common import main
 
-__all__ = [
-    "audit",
-    "calendars",
-    "database",
-    "demo",
-    "desk",
-    "docs",
-    "importing",
-    "main",
-    "notice",
-    "people",
-    "serve",
-    "sla",
-]
+__all__ = ["main"]

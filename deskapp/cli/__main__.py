@@ -1,5 +1,5 @@
 """`python -m deskapp.cli …`, the same as the `deskapp` command."""
 
-from deskapp.cli import main
+from deskapp.cli.entry import run_command
 
-main()
+run_command()

@@ -12,7 +12,11 @@ from deskapp.cli import main
 
 
 def _leaves(group: click.Group, prefix: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    for name, command in group.commands.items():
+    """Every command, its module imported as `deskapp` does when it is asked for."""
+    ctx = click.Context(group)
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
+        assert command is not None, name
         if isinstance(command, click.Group):
             yield from _leaves(command, (*prefix, name))
         else:
@@ -24,7 +28,9 @@ def test_every_subcommand_accepts_db(path: tuple[str, ...]) -> None:
     command: click.Command = main
     for name in path:
         assert isinstance(command, click.Group)
-        command = command.commands[name]
+        found = command.get_command(click.Context(command), name)
+        assert found is not None
+        command = found
     assert "--db" in {opt for p in command.params for opt in getattr(p, "opts", [])}
 
 

@@ -26,12 +26,21 @@ from sqlalchemy.engine import Engine
 from tests.conftest import seed_staff
 
 ROOT = Path(__file__).resolve().parents[2]
-#: What must not be loaded when the sign-in screen appears: the database stack and the screens
-#: that need it.
-HEAVY = ("sqlalchemy", "sqlmodel", "store", "store.models", "deskapp.cases", "screens.queue")
+#: What must not be loaded when the sign-in screen appears: the database stack, the screens
+#: that need it, and the modules of the other commands.
+HEAVY = (
+    "sqlalchemy",
+    "sqlmodel",
+    "store",
+    "store.models",
+    "deskapp.cases",
+    "screens.queue",
+    "deskapp.cli.people",
+    "deskapp.cli.audit",
+)
 
 PROBE = """
-import json, sys
+import gc, json, sys
 from collections.abc import Callable
 from pathlib import Path
 
@@ -45,7 +54,8 @@ signed_in = DeskApp._signed_in
 
 def on_mount(self):
     note = {"at_sign_in": sorted(m for m in sys.modules if m.split(".")[0] in
-            ("sqlalchemy", "sqlmodel", "store", "deskapp", "screens"))}
+            ("sqlalchemy", "sqlmodel", "store", "deskapp", "screens")),
+            "collector_at_sign_in": gc.isenabled()}
     out.write_text(json.dumps(note))
     mounted(self)
 
@@ -53,15 +63,18 @@ def on_mount(self):
 def _signed_in(self, login):
     note = json.loads(out.read_text())
     note["signed_in"] = login
+    note["collector_signed_in"] = gc.isenabled()
+    note["frozen"] = gc.get_freeze_count()
     out.write_text(json.dumps(note))
     signed_in(self, login)
 
 
 SignInScreen.on_mount = on_mount
 DeskApp._signed_in = _signed_in
-from deskapp.cli import main
+from deskapp.cli.entry import run_command
 
-main(["run", "--lang", "en", "--db", sys.argv[2]])
+sys.argv = ["deskapp", "run", "--lang", "en", "--db", sys.argv[2]]
+run_command()
 """
 
 
@@ -127,9 +140,15 @@ def test_the_sign_in_screen_comes_before_the_database_stack(
         desk.wait_for(lambda: b"Password" in desk.output and notes.exists())
         at_sign_in = json.loads(notes.read_text())["at_sign_in"]
         assert not set(HEAVY) & set(at_sign_in), at_sign_in
+        # The entry point holds the collector while the desk starts (deskapp.startup) ...
+        assert json.loads(notes.read_text())["collector_at_sign_in"] is False
         # At once, as a quick typist would: the desk is most likely still being opened.
         os.write(desk.master, b"agent\tdemo\r")
         desk.wait_for(lambda: "signed_in" in notes.read_text())
-        assert json.loads(notes.read_text())["signed_in"] == "agent"
+        signed_in = json.loads(notes.read_text())
+        assert signed_in["signed_in"] == "agent"
+        # ... and the open desk lets it go, the start-up objects moved out of its way.
+        assert signed_in["collector_signed_in"] is True
+        assert signed_in["frozen"] > 10_000
     finally:
         desk.close()
