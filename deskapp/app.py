@@ -56,9 +56,9 @@ if TYPE_CHECKING:
 #: What the worker that opens the desk imports while the person types, so that the first
 #: screens after sign-in (and the keys that open the others) do not wait for an import.
 WARM_UP = (
+    "screens.queue",
     "deskapp.alerts",
     "deskapp.auth",
-    "deskapp.overview",
     "screens.admin",
     "screens.breach_board",
     "screens.case",
@@ -66,7 +66,6 @@ WARM_UP = (
     "screens.inbox",
     "screens.intake",
     "screens.lock",
-    "screens.queue",
 )
 
 #: Who is told when a calendar's holiday data runs out.
@@ -184,8 +183,8 @@ class DeskApp(KeyOrderedApp[None]):
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="start")
     def _open_desk(self, factory: Callable[[], Desk]) -> None:
-        """Open the desk and import what comes after sign-in, while the person types; a
-        sign-in already asked for waits for it (`DeskContext.desk`)."""
+        """Open the desk while the person types (a sign-in already asked for waits for it,
+        `DeskContext.desk`), then import what comes after sign-in, the queue first."""
         import importlib
 
         try:
@@ -197,18 +196,20 @@ class DeskApp(KeyOrderedApp[None]):
                 from deskapp.overview import is_demo
 
                 self.ctx.demo = is_demo(desk.engine)
-            for module in WARM_UP:
-                importlib.import_module(module)
         except Exception as exc:
             self.startup_error = exc
             self.ctx.fail(exc)
             self.call_from_thread(self.exit, None, 2)
+            let_collector_go()
             return
-        finally:
-            let_collector_go()  # held by the entry point while the desk starts
         self.ctx.drafts = drafts
         self.ctx.provide(desk)
         self.call_from_thread(self._desk_opened)
+        try:
+            for module in WARM_UP:
+                importlib.import_module(module)
+        finally:
+            let_collector_go()  # held by the entry point while the desk starts
 
     def _desk_opened(self) -> None:
         settings = self.ctx.desk.settings

@@ -149,6 +149,9 @@ def _lock_head(session: Session) -> AuditHead:
     return head
 
 
+#: Where `append` leaves the actor of a transaction's last event, for the seal event that
+#: closes the transaction (deskapp.seals).
+LAST_ACTOR = "deskapp.audit.last_actor"
 #: The PostgreSQL channel every event write notifies.
 NOTIFY_CHANNEL = "deskapp_events"
 
@@ -177,6 +180,8 @@ def append(
     session.add(event)
     session.flush()
     faults.note_event(session, kind)
+    if actor_id is not None:
+        session.info[LAST_ACTOR] = actor_id
     event.hash = event_hash(event)
     head.last_event_id = event.id or 0
     head.last_hash = event.hash
@@ -221,8 +226,11 @@ def verify_events(events: Iterable[CaseEvent], head: AuditHead | None) -> Verifi
     return Verification(count)
 
 
-def verify(session: Session, batch: int = 5000) -> Verification:
-    """Walk the whole chain in id order, a batch at a time (memory stays flat on big desks)."""
+def verify(
+    session: Session, batch: int = 5000, tap: Callable[[CaseEvent], None] | None = None
+) -> Verification:
+    """Walk the whole chain in id order, a batch at a time (memory stays flat on big desks);
+    `tap` sees each event as it passes (deskapp.seal_check gathers the row seals)."""
 
     def stream() -> Iterable[CaseEvent]:
         after = 0
@@ -235,7 +243,10 @@ def verify(session: Session, batch: int = 5000) -> Verification:
             ).all()
             if not rows:
                 return
-            yield from rows
+            for row in rows:
+                if tap is not None:
+                    tap(row)
+                yield row
             after = rows[-1].id or 0
             session.expunge_all()
 
@@ -252,3 +263,8 @@ def latest_event_id(session: Session) -> int:
     """The change feed's cursor: one primary-key read."""
     head = session.get(AuditHead, 1)
     return 0 if head is None else head.last_event_id
+
+
+# Every write transaction seals the rows it wrote (deskapp.seals registers its session
+# listeners on import, and every writer comes through here).
+from deskapp import seals as _seals  # noqa: E402, F401

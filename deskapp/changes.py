@@ -23,6 +23,7 @@ from sqlmodel import col, select
 
 from deskapp import audit
 from deskapp.logs import log
+from deskapp.seals import SEAL_KINDS
 from store.engine import read_session
 from store.models import CaseEvent
 
@@ -66,9 +67,14 @@ class ChangeFeed:
                 .limit(batch)
             )
             rows = s.exec(stmt).all()
-        changes = [Change(ident or 0, case_id, kind) for ident, case_id, kind in rows]
-        if changes:
-            self._cursor = changes[-1].event_id
+        # A row seal (deskapp.seals) closes a transaction whose own events say what changed.
+        changes = [
+            Change(ident or 0, case_id, kind)
+            for ident, case_id, kind in rows
+            if kind not in SEAL_KINDS
+        ]
+        if rows:
+            self._cursor = rows[-1][0] or self._cursor
         return changes
 
     @staticmethod

@@ -136,6 +136,21 @@ class DeskContext:
         """The UI string `key` in the desk's language."""
         return self.catalog.text(key, self.lang, **values)
 
+    def explain(self, error: BaseException, limit: int = 200) -> str:
+        """An error in one line for the person at the desk: a storage fault (busy, disk full,
+        read-only, unreachable) in their language with what to do, anything else as
+        `describe` gives it. What was typed is never lost to one of these (drafts)."""
+        import sys
+
+        from deskapp.errors import describe
+
+        engine = sys.modules.get("store.engine")  # no database error before the store loads
+        opened = self._desk.engine if self._desk is not None else None
+        found = engine.trouble(error, opened) if engine is not None else None
+        if found is not None:
+            return self.t(f"trouble.{found.value}")
+        return describe(error, limit)
+
     @property
     def me(self) -> Actor:
         if self.actor is None:

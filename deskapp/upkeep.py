@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from deskapp import audit, milestones, sla
+from deskapp import audit, milestones, seals, sla
 from store.engine import write_session
 from store.models import CustomerMerge
 
@@ -23,6 +23,8 @@ class Upkeep:
     merges_recorded: int
     #: Cases whose provisional due times moved now that their calendar knows the holidays.
     provisional_settled: int = 0
+    #: Rows sealed by the baseline when row seals began (None: they had begun before).
+    rows_baselined: int | None = None
 
 
 def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> Upkeep:
@@ -50,4 +52,7 @@ def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.Calendar
             )
             merge.event_id = event.id
             s.add(merge)
-    return Upkeep(filled, len(merges), settled)
+    # After the steps above, whose own writes their transaction has sealed already.
+    with write_session(engine) as s:
+        baselined = seals.begin_sealing(s)
+    return Upkeep(filled, len(merges), settled, baselined)

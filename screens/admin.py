@@ -25,7 +25,7 @@ from textual.widgets.option_list import Option
 from deskapp.context import DeskContext
 from deskapp.display import one_line
 from deskapp.domain import Role
-from deskapp.errors import DeskError, InvalidInput, describe
+from deskapp.errors import DeskError, InvalidInput
 from deskapp.staff_admin import DeptRecord, Operator, StaffAdmin, StaffRecord, operator_for
 from screens.base import DeskScreen
 from screens.dialogs.admin_form import AdminFormDialog, FormField
@@ -172,7 +172,7 @@ class AdminScreen(DeskScreen):
         try:
             run()
         except DeskError as exc:
-            said = self.ctx.t("admin.refused_change", message=describe(exc))
+            said = self.ctx.t("admin.refused_change", message=self.ctx.explain(exc))
             self.app.call_from_thread(self.status_line.show_error, said)
         else:
             self.ctx.forget_names()  # lists elsewhere show the new names and departments
@@ -197,7 +197,7 @@ class AdminScreen(DeskScreen):
             try:
                 done = save(values)
             except DeskError as exc:
-                return self.ctx.t("admin.refused_change", message=describe(exc))
+                return self.ctx.t("admin.refused_change", message=self.ctx.explain(exc))
             self.ctx.forget_names()  # lists elsewhere show the new names and departments
             self.app.call_from_thread(self._said, done)
             self.app.call_from_thread(self.load)

@@ -18,7 +18,6 @@ from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskapp import clock
 from deskapp.context import DeskContext
-from deskapp.errors import describe
 from deskapp.i18n import enum_label
 from deskapp.logs import log
 from widgets.desk_header import Counts, DeskHeader
@@ -48,7 +47,7 @@ def report_failure(app: App[Any], ctx: DeskContext, what: str, error: BaseExcept
     """The one way a failure in the background reaches people: a line in the status line of
     the screen on top (a toast when a dialog is on top), and the traceback in the log."""
     key = f"failure.{what}" if f"failure.{what}" in ctx.catalog else "failure.other"
-    message = ctx.t(key, message=describe(error))
+    message = ctx.t(key, message=ctx.explain(error))
     log.error("%s", message, exc_info=error)
     screen = app.screen
     if isinstance(screen, DeskScreen) and screen.is_mounted:

@@ -48,7 +48,7 @@ from deskapp.domain import (
     Severity,
     Status,
 )
-from deskapp.errors import DeskError, NotFound, describe
+from deskapp.errors import DeskError, NotFound
 from deskapp.i18n import enum_label, field_label
 from deskapp.masking import contact_for, sees_contact
 from screens.base import DeskScreen
@@ -232,7 +232,7 @@ class CaseScreen(DeskScreen):
             except Exception as exc:  # locked or gone: keep what is shown, say so, try again
                 if self._stop.is_set():
                     return case_id
-                message = self.ctx.t("queue.stale", error=describe(exc, 80))
+                message = self.ctx.t("queue.stale", error=self.ctx.explain(exc, 80))
                 with contextlib.suppress(Exception):
                     self.app.call_from_thread(self._read_failed, message)
             woken = self._wake.wait(POLL_EVERY)
@@ -503,7 +503,7 @@ class CaseScreen(DeskScreen):
         try:
             contact = self.ctx.desk.reveal_contact(self.ctx.me, self.number)
         except DeskError as exc:
-            refused = self.ctx.t("case_action.refused", why=describe(exc))
+            refused = self.ctx.t("case_action.refused", why=self.ctx.explain(exc))
             self.app.call_from_thread(self._status, refused)
             return
         self.app.call_from_thread(self._reveal, contact)

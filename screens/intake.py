@@ -29,7 +29,7 @@ from deskapp import clock, triage
 from deskapp.cases import CustomerLookup, DepartmentInfo, IntakeForm, IntakeResult
 from deskapp.context import DeskContext
 from deskapp.domain import Category, Channel, ClaimType, CustomerTier, RiskFlag, Severity, Status
-from deskapp.errors import InvalidInput, describe
+from deskapp.errors import InvalidInput
 from deskapp.i18n import enum_label, field_label, localise_problem
 from deskapp.triage_review import Choice, needs_reason
 from deskapp.validation import check_fields, parse_occurred_at
@@ -39,7 +39,7 @@ from screens.dialogs.readback import ReadBack, ReadBackScreen
 from screens.dialogs.registered import RegisteredScreen
 from screens.intake_assist import IntakeAssist
 from screens.intake_classification import ClassificationFields
-from screens.intake_draft import DRAFT_KIND, DraftKeeper
+from screens.intake_draft import DRAFT_KIND, TEXT_FIELDS, DraftKeeper, draft_has_content
 from widgets.customer_card import CustomerCard
 from widgets.debounce import Debouncer
 from widgets.form_field import FormField
@@ -50,19 +50,6 @@ from widgets.suggestion_panel import SuggestionPanel
 
 __all__ = ["DRAFT_KIND", "IntakeScreen", "draft_has_content"]
 
-TEXT_FIELDS = (
-    "phone",
-    "name",
-    "subject",
-    "description",
-    "demand",
-    "email",
-    "occurred_at",
-    "place",
-    "order_ref",
-    "product_ref",
-    "evidence",
-)
 CHOICE_FIELDS = ("channel", "category", "claim_type", "severity", "primary_dept_id")
 REQUIRED = frozenset({"phone", "name", "subject", "description", "demand"})
 #: What the customer said: the triage rules read these.
@@ -70,6 +57,8 @@ SPOKEN = ("subject", "description", "demand")
 #: Changes that alter the script (its salutation, or the promised reply time).
 SCRIPTED = frozenset({"name", "severity", "category", "flags"})
 SCRIPT_DELAY = 0.1
+#: Seconds a registration may take before the agent is told why it is still going.
+SLOW_SAVE = 2.0
 
 
 class IntakeScreen(DeskScreen):
@@ -539,7 +528,14 @@ class IntakeScreen(DeskScreen):
         form.acknowledged = result.acknowledged
         self._busy = True
         self._status(self.ctx.t("readback.registering"))
+        self.set_timer(SLOW_SAVE, self._still_saving)
         self._register(form)
+
+    def _still_saving(self) -> None:
+        """The database is busy (another writer, a lock held) or away (a server restarting):
+        the use case keeps trying; say so rather than look stuck."""
+        if self._busy:
+            self._status(self.ctx.t("trouble.waiting"))
 
     @work(thread=True, exclusive=True, exit_on_error=False, group="db")
     def _register(self, form: IntakeForm) -> None:
@@ -557,7 +553,7 @@ class IntakeScreen(DeskScreen):
         if problems:
             self._mark(problems)
         elif error is not None:
-            message = self.ctx.t("common.error", message=describe(error))
+            message = self.ctx.t("common.error", message=self.ctx.explain(error))
             self._status(message)
             self.notify(message, severity="error", markup=False)
 
@@ -590,8 +586,3 @@ class IntakeScreen(DeskScreen):
                 )
             )
         self.app.pop_screen()
-
-
-def draft_has_content(values: dict[str, Any]) -> bool:
-    """Something typed: a form of untouched fields and filled-in selects is no draft."""
-    return any(str(values.get(name) or "").strip() for name in (*TEXT_FIELDS, "override_reason"))

@@ -18,6 +18,27 @@ from deskapp.context import DeskContext
 from widgets.debounce import Debouncer
 
 DRAFT_KIND = "intake"
+#: The intake form's typed fields (the rest are choices).
+TEXT_FIELDS = (
+    "phone",
+    "name",
+    "subject",
+    "description",
+    "demand",
+    "email",
+    "occurred_at",
+    "place",
+    "order_ref",
+    "product_ref",
+    "evidence",
+)
+
+
+def draft_has_content(values: dict[str, Any]) -> bool:
+    """Something typed: a form of untouched fields and filled-in selects is no draft."""
+    return any(str(values.get(name) or "").strip() for name in (*TEXT_FIELDS, "override_reason"))
+
+
 DRAFT_DELAY = 0.5
 
 

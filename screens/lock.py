@@ -20,7 +20,7 @@ from textual.widgets import Input, Static
 
 from deskapp.auth import AccountLocked, SignInError, os_login, sign_in, unlock_os_user
 from deskapp.context import DeskContext
-from deskapp.errors import DeskError, describe
+from deskapp.errors import DeskError
 from widgets.prose import safe_text
 from widgets.safe_input import SafeInput
 
@@ -90,7 +90,7 @@ class LockScreen(Screen[tuple[bool, str]]):
         except SignInError:  # a wrong password, or the account was disabled meanwhile
             self.app.call_from_thread(self._wrong)
         except Exception as exc:  # the database is away: say so, stay locked
-            self.app.call_from_thread(self._retry, describe(exc))
+            self.app.call_from_thread(self._retry, self.ctx.explain(exc))
         else:
             self.app.call_from_thread(self.dismiss, (True, ""))
 
@@ -101,7 +101,7 @@ class LockScreen(Screen[tuple[bool, str]]):
         except DeskError:
             self.app.call_from_thread(self.dismiss, (False, self.ctx.t("lock.gone")))
         except Exception as exc:
-            self.app.call_from_thread(self._retry, describe(exc))
+            self.app.call_from_thread(self._retry, self.ctx.explain(exc))
         else:
             self.app.call_from_thread(self.dismiss, (True, ""))
 

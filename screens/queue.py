@@ -31,7 +31,6 @@ from deskapp.changes import Change, ChangeFeed
 from deskapp.context import DeskContext
 from deskapp.countdown import Countdown, Tone, countdown
 from deskapp.domain import Status
-from deskapp.errors import describe
 from deskapp.i18n import enum_label
 from deskapp.live_queue import (
     EMPTY,
@@ -426,7 +425,7 @@ class QueueScreen(DeskScreen):
             except Exception as exc:  # locked, gone, timed out: keep the last rows, say so
                 if self._stop.is_set():
                     return
-                message = self.ctx.t("queue.stale", error=describe(exc, 80))
+                message = self.ctx.t("queue.stale", error=self.ctx.explain(exc, 80))
                 try:
                     self.app.call_from_thread(self._show_status, message)
                 except Exception:

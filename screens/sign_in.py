@@ -22,7 +22,6 @@ from textual.screen import Screen
 from textual.widgets import Input, Static
 
 from deskapp.context import DeskContext
-from deskapp.errors import describe
 from screens.base import key_label
 from widgets.key_bar import KeyBar
 from widgets.prose import safe_text
@@ -115,7 +114,7 @@ class SignInScreen(Screen[None]):
             # screen never tells whether an account exists (the lock is an audit event).
             self.app.call_from_thread(self._failed, self.ctx.t("signin.bad_credentials"))
         except Exception as exc:  # the database is down, or worse: say so, keep the screen
-            said = self.ctx.t("common.error", message=describe(exc))
+            said = self.ctx.t("common.error", message=self.ctx.explain(exc))
             self.app.call_from_thread(self._failed, said)
         else:
             assert staff.id is not None

@@ -13,6 +13,7 @@ import os
 import sqlite3
 from collections.abc import Iterator
 from contextlib import contextmanager
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -82,7 +83,9 @@ def make_engine(
     }
     # hide_parameters: an error message must not carry the customer's text (or a password
     # hash) into the status bar and the log.
-    return create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
+    engine = create_engine(resolved, echo=echo, pool_pre_ping=True, hide_parameters=True, **pool)
+    event.listen(engine, "handle_error", _drop_connections_on_trouble)
+    return engine
 
 
 def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
@@ -105,6 +108,9 @@ def _sqlite_engine(url: URL, *, echo: bool) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+    if not memory:  # a memory database lives in its one connection
+        event.listen(engine, "handle_error", _drop_connections_on_trouble)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -136,6 +142,86 @@ def is_transient(exc: BaseException) -> bool:
         message = str(orig).lower()
         return "database is locked" in message or "database is busy" in message
     return False
+
+
+class Trouble(StrEnum):
+    """Why the database refused a piece of work, in the terms a person at the desk can act on."""
+
+    BUSY = "busy"  # another program holds the write lock (past the waits and retries)
+    FULL = "full"  # the disk holding the database is full
+    READ_ONLY = "read_only"  # the database (file, disk or server) takes no writes
+    UNREACHABLE = "unreachable"  # the file cannot be read or the server cannot be reached
+
+
+_SQLITE_TROUBLE = {
+    5: Trouble.BUSY,  # SQLITE_BUSY
+    6: Trouble.BUSY,  # SQLITE_LOCKED
+    8: Trouble.READ_ONLY,  # SQLITE_READONLY (also a file replaced under the desk)
+    10: Trouble.UNREACHABLE,  # SQLITE_IOERR
+    13: Trouble.FULL,  # SQLITE_FULL
+    14: Trouble.UNREACHABLE,  # SQLITE_CANTOPEN
+}
+_PG_TROUBLE = {
+    "53100": Trouble.FULL,  # disk_full
+    "25006": Trouble.READ_ONLY,  # read_only_sql_transaction (a standby, a read-only default)
+    "57P01": Trouble.UNREACHABLE,  # admin_shutdown
+    "57P02": Trouble.UNREACHABLE,  # crash_shutdown
+    "57P03": Trouble.UNREACHABLE,  # cannot_connect_now (starting up)
+}
+
+
+def trouble(exc: BaseException, engine: Engine | None = None) -> Trouble | None:
+    """The storage fault behind a failed piece of work, or None for any other error. With the
+    engine, a SQLite I/O error on a file system with no room left is called what it is (SQLite
+    often reports a full disk under WAL as a plain I/O error)."""
+    if is_transient(exc):
+        return Trouble.BUSY
+    orig = getattr(exc, "orig", None) or exc
+    state = getattr(orig, "sqlstate", None)
+    if state in _PG_TROUBLE:
+        return _PG_TROUBLE[state]
+    if isinstance(state, str) and state.startswith("08"):  # connection_exception
+        return Trouble.UNREACHABLE
+    if isinstance(orig, sqlite3.Error):
+        code = getattr(orig, "sqlite_errorcode", None)
+        found = None if code is None else _SQLITE_TROUBLE.get(code & 0xFF)
+        if found is Trouble.UNREACHABLE and engine is not None and _no_room(engine):
+            return Trouble.FULL
+        return found
+    if getattr(exc, "connection_invalidated", False):
+        return Trouble.UNREACHABLE
+    if type(orig).__module__.startswith("psycopg") and type(orig).__name__ in (
+        "OperationalError",
+        "InterfaceError",
+    ):
+        return Trouble.UNREACHABLE  # no state: the connection itself failed
+    return None
+
+
+#: Free bytes below which a SQLite file's file system counts as full.
+_ROOM = 256 * 1024
+
+
+def _no_room(engine: Engine) -> bool:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return False
+    try:
+        stat = os.statvfs(Path(database).expanduser().resolve().parent)
+    except OSError:
+        return False
+    return stat.f_bavail * stat.f_frsize < _ROOM
+
+
+def _drop_connections_on_trouble(context: Any) -> None:
+    """A connection that met a storage fault is not used again: the pool is emptied (as for a
+    lost server connection), so the desk's next piece of work opens fresh connections and
+    finds the database as it is by then (writable again, the file put back, the server
+    back). Without this a SQLite connection keeps a replaced file open for ever."""
+    found = trouble(context.original_exception)
+    if found is not None and found is not Trouble.BUSY:
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = True
 
 
 @contextmanager

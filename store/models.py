@@ -284,3 +284,6 @@ class DeskInfo(SQLModel, table=True):
     __tablename__ = "desk_info"
     id: int | None = Field(default=None, primary_key=True)
     desk_id: str = Field(max_length=32)
+    #: The last event of the baseline that sealed the rows already there when row seals began
+    #: (deskapp.seals); NULL until `deskapp db upgrade` has made it.
+    seals_began_event: int | None = None

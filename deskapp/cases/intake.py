@@ -19,7 +19,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from deskapp import audit, clock, numbering, permissions, sla, triage
+from deskapp import audit, clock, numbering, permissions, seals, sla, triage
 from deskapp import milestones as ms
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, retrying
@@ -272,6 +272,8 @@ class IntakeCases(DeskBase):
         customer.email = form.email.strip() or customer.email
         s.add(customer)
         s.flush()
+        assert customer.id is not None
+        seals.touch(s, "customer", [customer.id])  # made by the insert above, not the ORM
         return customer
 
     def lookup_customer(

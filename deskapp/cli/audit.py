@@ -42,10 +42,11 @@ def _key_path(given: Path | None) -> Path:
 )
 @key_option
 def verify(db_url: str | None, anchor_file: Path | None, key_path: Path | None) -> None:
-    """Recompute the hash chain; exit 1 naming the first broken event. With --anchor, also
-    check that the anchored event is still in the log with its anchored hash."""
+    """Recompute the hash chain and every sealed row; exit 1 naming the first broken event,
+    or each row changed, added or deleted outside the desk (and the columns that changed).
+    With --anchor, also check that the anchored event is still in the log with its hash."""
     from deskapp.anchor import AnchorError, check_anchor, load_key
-    from deskapp.audit import verify as do_verify
+    from deskapp.seal_check import check_rows, snapshot_engine
     from store.engine import read_session
 
     key = None
@@ -58,8 +59,8 @@ def verify(db_url: str | None, anchor_file: Path | None, key_path: Path | None) 
             fail(str(exc))
         except (OSError, ValueError) as exc:
             fail(f"{anchor_file}: not an anchor file ({exc})")
-    with read_session(engine_for(db_url)) as session:
-        result = do_verify(session)
+    with read_session(snapshot_engine(engine_for(db_url))) as session:
+        result, rows = check_rows(session)
         checked = check_anchor(session, anchor, key) if anchor is not None and key else None
     if not result.ok:
         click.echo(
@@ -73,6 +74,41 @@ def verify(db_url: str | None, anchor_file: Path | None, key_path: Path | None) 
         sys.exit(1)
     extends = f"; extends the anchor of {anchor['at']}" if anchor is not None else ""
     click.echo(f"audit chain intact: {result.count} events{extends}")
+    for event_id, at, count in rows.baselines:
+        click.echo(
+            f"baseline: {count} rows sealed as found, event {event_id} ({at:%Y-%m-%d %H:%M})"
+        )
+    if len(rows.baselines) > 1:
+        click.echo(
+            "rows NOT proven: sealing began more than once; a later baseline hides what "
+            "changed before it",
+            err=True,
+        )
+    if rows.problems:
+        total = len(rows.problems) + rows.unlisted
+        click.echo(f"rows NOT as sealed: {total} of {rows.rows}", err=True)
+        for problem in rows.problems:
+            click.echo(f"  {problem.describe()}", err=True)
+        if rows.unlisted:
+            click.echo(f"  … and {rows.unlisted} more", err=True)
+    if not rows.ok:
+        sys.exit(1)
+    click.echo(f"rows as sealed: {rows.rows}")
+
+
+@audit.command()
+@db_option
+def baseline(db_url: str | None) -> None:
+    """Seal the rows already there, once, where `deskapp db upgrade` has not (it does this
+    itself after its migrations); refused once sealing has begun."""
+    from deskapp.seals import begin_sealing
+    from store.engine import write_session
+
+    with write_session(engine_for(db_url)) as session:
+        count = begin_sealing(session)
+    if count is None:
+        fail("row seals began already; a second baseline would hide what changed since")
+    click.echo(f"sealed {count} rows as they are now; `deskapp audit verify` checks them")
 
 
 @audit.command()

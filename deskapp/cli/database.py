@@ -43,6 +43,11 @@ def upgrade(db_url: str | None) -> None:
             f"{where}: worked out again the provisional due times of "
             f"{done.provisional_settled} cases (their calendars now know the holidays)"
         )
+    if done.rows_baselined is not None:
+        click.echo(
+            f"{where}: sealed the {done.rows_baselined} rows already there in the audit chain "
+            "(row seals begin here; `deskapp audit verify` checks every row from now on)"
+        )
     if done.merges_recorded:
         click.echo(
             f"{where}: merged {done.merges_recorded} duplicate customers "

@@ -23,7 +23,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Dialect, Engine
 from sqlmodel import Session, col, select
 
-from deskapp import audit, clock, numbering, sla
+from deskapp import audit, clock, numbering, seals, sla
 from deskapp import milestones as ms
 from deskapp.demo.builder import MilestoneRow
 from deskapp.demo.rows import COLUMNS, UNTOUCHED_COMPLAINT, Values, sql_table
@@ -92,6 +92,7 @@ def import_owner(engine: Engine, login: str | None) -> int:
         )
         staff = s.exec(select(Staff).where(Staff.login == IMPORT_LOGIN)).one()
         assert staff.id is not None
+        seals.touch(s, "staff", [staff.id])
         return staff.id
 
 
@@ -241,6 +242,10 @@ class Writer:
             for row in rows
         ]
         conn.exec_driver_sql(_insert_sql(conn.dialect, "milestone", MILESTONE_COLUMNS), milestones)
+        # Written through SQL Core: sealed at the commit like the ORM's rows (deskapp.seals).
+        seals.touch(s, "complaint", ids)
+        seals.touch(s, "customer", set(customer_ids))
+        seals.touch_where(s, "milestone", "complaint_id", ids)
         last_hash = self._events(s, conn, head, cases, ids, numbers, now)
         head.last_hash = last_hash
         s.add(head)

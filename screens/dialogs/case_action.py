@@ -27,7 +27,7 @@ from deskapp import workflow
 from deskapp.case_view import CaseDetail
 from deskapp.context import DeskContext
 from deskapp.domain import Category, ClaimType, RemedyType, RiskFlag, RootCause, Severity
-from deskapp.errors import ConflictError, DeskError, InvalidInput, describe
+from deskapp.errors import ConflictError, DeskError, InvalidInput
 from deskapp.i18n import enum_label, localise_problem
 from widgets.prose import Prose, safe_line
 from widgets.safe_input import SafeInput, SafeTextArea
@@ -262,11 +262,11 @@ class CaseActionDialog(ModalScreen[bool]):
             problems = {k: localise_problem(k, v, ctx.lang) for k, v in exc.problems.items()}
             self.app.call_from_thread(self._refused, problems, "")
         except DeskError as exc:
-            refused = ctx.t("case_action.refused", why=describe(exc))
+            refused = ctx.t("case_action.refused", why=ctx.explain(exc))
             self.app.call_from_thread(self._refused, {}, refused)
         except Exception as exc:  # the database is gone or locked: keep everything typed
             self.app.call_from_thread(
-                self._refused, {}, ctx.t("common.error", message=describe(exc))
+                self._refused, {}, ctx.t("common.error", message=ctx.explain(exc))
             )
         else:
             self.app.call_from_thread(self.dismiss, True)

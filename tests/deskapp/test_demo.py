@@ -43,6 +43,7 @@ from deskapp.domain import (
     parse_flags,
 )
 from deskapp.overview import my_counts
+from deskapp.seals import SEAL_KINDS
 from deskapp.validation import check_email, check_phone
 from store.engine import make_engine, read_session
 from store.models import (
@@ -415,7 +416,8 @@ def test_later_intakes_and_demo_runs_continue_the_desk(
         verified = audit.verify(s)
         logins = s.exec(select(Staff.login)).all()
         note_ids = s.exec(select(Note.id)).all()
-    assert verified.ok and verified.count == desk.events + 1 + more.events
+    # The intake wrote its event and the seal of the rows it wrote.
+    assert verified.ok and verified.count == desk.events + 2 + more.events
     assert len(logins) == len(set(logins)) == desk.staff
     assert len(note_ids) == len(set(note_ids))
     again = app.intake(
@@ -462,7 +464,9 @@ def test_the_command_takes_all_open_and_keeps_its_summary(sqlite_url: str) -> No
 
 
 def _fingerprint(engine: Engine) -> str:
-    """Everything the demo wrote, as one digest."""
+    """Everything the demo wrote, as one digest; but the row seals that close its transaction
+    (and so the chain's head after them): they cover the demo staff's password hashes, whose
+    salts are random."""
     digest = hashlib.sha256()
     with engine.connect() as conn:
         for table in (
@@ -473,10 +477,12 @@ def _fingerprint(engine: Engine) -> str:
             "note",
             "case_event",
             "day_sequence",
-            "audit_head",
         ):
             t = sa.table(table)
-            for row in conn.execute(sa.select(sa.text("*")).select_from(t).order_by(sa.text("1"))):
+            query = sa.select(sa.text("*")).select_from(t).order_by(sa.text("1"))
+            if table == "case_event":
+                query = query.where(sa.column("kind").not_in(SEAL_KINDS))
+            for row in conn.execute(query):
                 digest.update(repr(tuple(row)).encode())
     return digest.hexdigest()
 

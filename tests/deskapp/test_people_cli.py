@@ -14,6 +14,7 @@ from sqlmodel import col, select
 
 from deskapp.auth import sign_in
 from deskapp.cli import main
+from deskapp.seals import SEAL_KINDS
 from deskapp.staff_admin import os_user
 from store.engine import read_session
 from store.models import CaseEvent, Department, Staff
@@ -39,7 +40,9 @@ def refused(url: str, *args: str, input: str | None = None) -> str:
 def events(engine: Engine, after: int = 0) -> list[tuple[int | None, str, dict[str, Any]]]:
     with read_session(engine) as s:
         rows = s.exec(
-            select(CaseEvent).where(col(CaseEvent.id) > after).order_by(col(CaseEvent.id))
+            select(CaseEvent)
+            .where(col(CaseEvent.id) > after, col(CaseEvent.kind).not_in(SEAL_KINDS))
+            .order_by(col(CaseEvent.id))
         ).all()
         for row in rows:
             assert row.complaint_id is None

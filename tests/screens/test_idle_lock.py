@@ -14,6 +14,7 @@ from textual.widgets import Input, Static
 from deskapp import clock
 from deskapp.cases import Desk
 from deskapp.drafts import DraftStore
+from deskapp.seals import SEAL_KINDS
 from screens.intake import IntakeScreen
 from screens.lock import LockScreen
 from screens.queue import QueueScreen
@@ -32,7 +33,8 @@ def _lock_after_ten_minutes(desk: Desk) -> None:
 
 def _event_kinds(desk: Desk) -> list[str]:
     with read_session(desk.engine) as s:
-        return [e.kind for e in s.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()]
+        rows = s.exec(select(CaseEvent).order_by(col(CaseEvent.id))).all()
+        return [e.kind for e in rows if e.kind not in SEAL_KINDS]
 
 
 async def _typing_a_call(pilot) -> None:  # type: ignore[no-untyped-def]

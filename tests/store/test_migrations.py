@@ -11,7 +11,15 @@ from sqlmodel import SQLModel, select
 
 import store.models  # noqa: F401
 from store.engine import make_engine
-from store.migrate import SchemaBehindError, check_current, current_revision, head_revision, upgrade
+from store.migrate import (
+    HEAD,
+    SchemaBehindError,
+    check_current,
+    current_revision,
+    head_revision,
+    stored_revision,
+    upgrade,
+)
 
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
@@ -24,6 +32,13 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 def test_migrated_database_is_current(engine: Engine) -> None:
     assert current_revision(engine) == head_revision(engine)
     check_current(engine)
+
+
+def test_the_head_start_up_checks_is_alembics(engine: Engine) -> None:
+    """Start-up compares with `HEAD` instead of importing Alembic: a new migration must move
+    it, or every desk would refuse its own database."""
+    assert head_revision(engine) == HEAD
+    assert stored_revision(engine) == current_revision(engine) == HEAD
 
 
 def test_empty_database_is_refused_with_the_command_to_run(
