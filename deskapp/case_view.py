@@ -17,7 +17,7 @@ from typing import Any
 
 from sqlmodel import col, select
 
-from deskapp import workflow
+from deskapp import numbering, workflow
 from deskapp.cases import Actor, Desk, case_facts
 from deskapp.domain import (
     Category,
@@ -117,6 +117,8 @@ class CaseDetail:
 
 
 def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
+    if not numbering.could_be_number(number):
+        raise NotFound(f"no complaint {number!r}")
     with read_session(desk.engine) as s:
         c = s.exec(select(Complaint).where(Complaint.number == number)).first()
         if c is None or c.id is None:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 
 from sqlmodel import Session, col, select
 
-from deskapp import clock, sla
+from deskapp import clock, numbering, sla
 from deskapp import milestones as ms
 from deskapp.cases import HANDOVERS, Desk, department_contact
 from deskapp.display import visible
@@ -137,6 +137,8 @@ class NoticeFacts:
 
 
 def gather(desk: Desk, number: str) -> NoticeFacts:
+    if not numbering.could_be_number(number):
+        raise NotFound(f"no complaint {number!r}")
     with read_session(desk.engine) as s:
         c = s.exec(select(Complaint).where(Complaint.number == number)).first()
         if c is None or c.id is None:

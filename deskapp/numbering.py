@@ -19,6 +19,12 @@ from store.models import DaySequence
 PREFIX = "TS"
 
 
+def could_be_number(text: str) -> bool:
+    """Whether a case could have this number: lookups answer "no such case" for anything else
+    without asking the database (PostgreSQL refuses text holding NUL; the column holds 24)."""
+    return "\x00" not in text and len(text) <= 24
+
+
 def day_key(moment: datetime, tz: ZoneInfo) -> str:
     return moment.astimezone(tz).strftime("%Y%m%d")
 

@@ -14,6 +14,7 @@ the form, marks every problem in place, and opens the read-back.
 
 from __future__ import annotations
 
+import uuid
 from datetime import datetime
 from typing import Any, ClassVar
 
@@ -88,6 +89,9 @@ class IntakeScreen(DeskScreen):
     def __init__(self, ctx: DeskContext, draft: dict[str, Any] | None = None) -> None:
         super().__init__(ctx)
         self._initial = draft or {}
+        #: Names this registration however often it is tried (a lost answer, a restart with
+        #: the draft): the use case makes one case for it (IntakeForm.request_key).
+        self._request_key = str(self._initial.get("request_key") or uuid.uuid4().hex)
         self._controls: dict[str, Widget] = {}
         self._fields: dict[str, FormField] = {}
         self.classification = ClassificationFields(
@@ -202,6 +206,7 @@ class IntakeScreen(DeskScreen):
         out["flags"] = sorted(self._flags().selected)
         out["override_reason"] = self._text("override_reason")
         out["filled"] = self.classification.filled.as_json()
+        out["request_key"] = self._request_key
         return out
 
     def set_values(self, values: dict[str, Any]) -> None:
@@ -484,6 +489,7 @@ class IntakeScreen(DeskScreen):
             flags=frozenset(RiskFlag(f) for f in self._flags().selected),
             primary_dept_id=int(dept) if dept is not None else None,
             override_reason=self._text("override_reason").strip(),
+            request_key=self._request_key,
         )
 
     def action_submit(self) -> None:

@@ -185,8 +185,11 @@ def trouble(exc: BaseException, engine: Engine | None = None) -> Trouble | None:
     if isinstance(orig, sqlite3.Error):
         code = getattr(orig, "sqlite_errorcode", None)
         found = None if code is None else _SQLITE_TROUBLE.get(code & 0xFF)
-        if found is Trouble.UNREACHABLE and engine is not None and _no_room(engine):
-            return Trouble.FULL
+        if found is Trouble.UNREACHABLE and engine is not None:
+            if _no_room(engine):
+                return Trouble.FULL
+            if _read_only_folder(engine):  # no -wal or -shm file can be made beside it
+                return Trouble.READ_ONLY
         return found
     if getattr(exc, "connection_invalidated", False):
         return Trouble.UNREACHABLE
@@ -213,12 +216,20 @@ def _no_room(engine: Engine) -> bool:
     return stat.f_bavail * stat.f_frsize < _ROOM
 
 
+def _read_only_folder(engine: Engine) -> bool:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return False
+    folder = Path(database).expanduser().resolve().parent
+    return folder.is_dir() and not os.access(folder, os.W_OK)
+
+
 def _drop_connections_on_trouble(context: Any) -> None:
     """A connection that met a storage fault is not used again: the pool is emptied (as for a
     lost server connection), so the desk's next piece of work opens fresh connections and
     finds the database as it is by then (writable again, the file put back, the server
     back). Without this a SQLite connection keeps a replaced file open for ever."""
-    found = trouble(context.original_exception)
+    found = trouble(context.original_exception, context.engine)
     if found is not None and found is not Trouble.BUSY:
         context.is_disconnect = True
         context.invalidate_pool_on_disconnect = True

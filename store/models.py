@@ -225,6 +225,16 @@ class Attachment(SQLModel, table=True):
     at: datetime = Field(sa_column=_instant())
 
 
+class IntakeKey(SQLModel, table=True):
+    """The key an intake form gives its registration: trying the same registration again (the
+    server's answer lost, the desk restarted with the draft) finds the case it made."""
+
+    __tablename__ = "intake_key"
+
+    key: str = Field(primary_key=True, max_length=64)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+
+
 class ComplaintAssist(SQLModel, table=True):
     """Departments that assist the primary department on a case."""
 

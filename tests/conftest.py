@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
+from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import col, select
@@ -46,6 +47,18 @@ def _isolated_home(
     from deskapp.config import load_settings
 
     load_settings.cache_clear()
+
+
+#: Argon2id at a test's cost: the same scheme and code as the desk's, in microseconds rather
+#: than tens of milliseconds (tests/deskapp/test_sign_in.py checks the desk's own cost).
+CHEAP_HASHER = PasswordHasher(time_cost=1, memory_cost=8, parallelism=1, hash_len=32, salt_len=16)
+
+
+@pytest.fixture(autouse=True)
+def _cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
+    import deskapp.auth
+
+    monkeypatch.setattr(deskapp.auth, "HASHER", CHEAP_HASHER)
 
 
 @pytest.fixture(autouse=True)
@@ -185,7 +198,7 @@ def seed_staff(engine: Engine) -> dict[str, int]:
             ("executive", "Eve Executive", "executive", None, "100000"),
             ("admin", "Abby Admin", "admin", None, "0"),
         ]
-        hashed = hash_password("demo", n=2**4)
+        hashed = hash_password("demo")
         for login, name, roles, dept, limit in people:
             staff = Staff(
                 login=login,

@@ -15,7 +15,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, select
 
-from deskapp import clock, faults, sla, workflow
+from deskapp import clock, faults, numbering, sla, workflow
 from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
 from deskapp.domain import CaseFacts, Status, parse_flags
@@ -174,6 +174,8 @@ class DeskBase:
         return self._load(s, number, lock=True)
 
     def _load(self, s: Session, number: str, *, lock: bool = False) -> Complaint:
+        if not numbering.could_be_number(number):
+            raise NotFound(f"no complaint {number!r}")
         query = select(Complaint).where(Complaint.number == number)
         c = s.exec(query.with_for_update() if lock else query).first()
         if c is None:

@@ -37,8 +37,11 @@ from deskapp.domain import (
 from deskapp.errors import InvalidInput
 from deskapp.triage_review import Choice, needs_reason
 from deskapp.validation import check_fields
-from store.models import Complaint, Customer, Department
+from store.models import Complaint, Customer, Department, IntakeKey, Milestone
 from store.phones import normal_phone
+
+#: The longest request key an intake takes (a UUID's hex is 32).
+KEY_LENGTH = 64
 
 
 @dataclass
@@ -69,6 +72,9 @@ class IntakeForm:
     #: Why the classification goes below what the triage rules found (a lower severity, a
     #: legal, media or regulator flag taken off); required exactly then.
     override_reason: str = ""
+    #: The form's name for this registration (at most 64 characters): the same key again
+    #: returns the case it made instead of a second one. Empty: no such check.
+    request_key: str = ""
 
     def text_fields(self) -> dict[str, str]:
         return {
@@ -135,11 +141,16 @@ class IntakeCases(DeskBase):
     @retrying
     def intake(self, actor: Actor, form: IntakeForm) -> IntakeResult:
         problems = check_fields({**form.text_fields(), "override_reason": form.override_reason})
+        if len(form.request_key) > KEY_LENGTH:
+            problems["request_key"] = f"at most {KEY_LENGTH} characters"
         if problems:
             raise InvalidInput(problems)
         now = clock.now()
         with self._acting(actor) as (s, actor):
             permissions.check("intake", actor.facts(), None)
+            made = self._made_before(s, form.request_key)
+            if made is not None:
+                return made
             customer = self._customer_for(s, form, now)
             assert customer.id is not None
             repeat = self._is_repeat(s, customer.id, form.order_ref, now)
@@ -220,7 +231,26 @@ class IntakeCases(DeskBase):
                     payload={"version": 1, "overrides": overrides},
                     at=now,
                 )
+            if form.request_key:
+                s.add(IntakeKey(key=form.request_key, complaint_id=complaint.id))
             return IntakeResult(complaint.id, complaint.number, now, promised, repeat)
+
+    def _made_before(self, s: Session, key: str) -> IntakeResult | None:
+        """The case this registration made on an earlier try, told as that try would have."""
+        if not key:
+            return None
+        found = s.get(IntakeKey, key)
+        if found is None:
+            return None
+        c = s.get(Complaint, found.complaint_id)
+        assert c is not None and c.id is not None
+        promised = s.exec(
+            select(Milestone.due_at).where(
+                Milestone.complaint_id == c.id, Milestone.kind == MilestoneKind.CONTACT.value
+            )
+        ).first()
+        repeat = RiskFlag.REPEAT.value in c.flags.split()
+        return IntakeResult(c.id, c.number, c.created_at, promised or c.created_at, repeat)
 
     def _review(
         self, s: Session, form: IntakeForm, history: triage.CustomerHistory

@@ -46,9 +46,32 @@ COMMAND_MODULES = {
 }
 
 
+def _escaped(arg: str) -> bool:
+    """Whether every lone surrogate in `arg` stands for a byte (Python's surrogateescape)."""
+    try:
+        arg.encode("utf-8", "surrogateescape")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 class LazyGroup(click.Group):
     """A group whose commands register themselves (`@main.command()`) when their module is
     imported, which happens the first time the command is looked up."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        """Arguments that are not text are refused before anything reads them: Python hands
+        bytes that are not UTF-8 over as lone surrogates, which no database stores."""
+        for arg in args:
+            if "\x00" in arg:  # no shell passes one; a program calling us might
+                fail(f"the argument {arg!a} holds a NUL character")
+            try:
+                arg.encode("utf-8")
+            except UnicodeEncodeError:
+                raw = arg.encode("utf-8", "surrogateescape") if _escaped(arg) else b""
+                shown = raw.decode("utf-8", "backslashreplace") if raw else ascii(arg)[1:-1]
+                fail(f"the argument «{shown}» is not valid UTF-8 text")
+        return super().parse_args(ctx, args)
 
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(COMMAND_MODULES) | set(self.commands))

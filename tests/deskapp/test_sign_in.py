@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
 from deskapp import clock
+from deskapp.auth import HASHER as DESK_HASHER
 from deskapp.auth import (
     AccountLocked,
     SignInError,
@@ -20,8 +21,8 @@ from deskapp.auth import (
 )
 from deskapp.errors import NotFound
 from deskapp.seals import SEAL_KINDS
-from store.engine import read_session
-from store.models import CaseEvent
+from store.engine import read_session, write_session
+from store.models import CaseEvent, Staff
 
 
 def test_hashes_are_salted_and_verify() -> None:
@@ -31,6 +32,49 @@ def test_hashes_are_salted_and_verify() -> None:
     assert not verify_password("demo", "plain-text") and not verify_password(
         "demo", "md5$x$y$z$a$b"
     )
+
+
+def test_the_desk_hashes_with_argon2id_at_owasps_cost() -> None:
+    made = DESK_HASHER.hash("demo")
+    assert made.startswith("$argon2id$v=19$m=19456,t=2,p=1$")
+    import deskapp.auth
+
+    deskapp.auth.HASHER = DESK_HASHER  # the autouse fixture puts the test's cheap one back
+    assert verify_password("demo", made) and not verify_password("Demo", made)
+    assert not deskapp.auth.needs_rehash(made)
+
+
+def test_an_older_hash_signs_in_and_is_replaced(engine: Engine, staffed: dict[str, int]) -> None:
+    """A desk from before Argon2id: its scrypt hash still signs in, and that sign-in stores an
+    Argon2id hash instead (said in the sign-in event); the next sign-in uses it."""
+    with write_session(engine) as s:
+        agent = s.exec(select(Staff).where(Staff.login == "agent")).one()
+        agent.password_hash = hash_password("demo", n=2**4)
+        s.add(agent)
+    sign_in(engine, "agent", "demo")
+    with read_session(engine) as s:
+        stored = s.exec(select(Staff.password_hash).where(Staff.login == "agent")).one()
+        said = s.exec(
+            select(CaseEvent.payload)
+            .where(CaseEvent.kind == "sign_in")
+            .order_by(col(CaseEvent.id).desc())
+        ).first()
+    assert stored.startswith("$argon2id$") and verify_password("demo", stored)
+    assert said is not None and json.loads(said) == {"login": "agent", "rehashed": "argon2id"}
+    sign_in(engine, "agent", "demo")
+    with read_session(engine) as s:
+        again = s.exec(select(Staff.password_hash).where(Staff.login == "agent")).one()
+    assert again == stored  # today's cost already: not made again
+
+
+def test_a_crafted_argon2_cost_is_refused_unread() -> None:
+    """A row edited to ask for 1 TiB of memory or a million passes: refused at once."""
+    real = DESK_HASHER.hash("demo")
+    greedy = real.replace("m=19456", "m=1073741824")
+    slow = real.replace("t=2", "t=1000000")
+    assert not verify_password("demo", greedy) and not verify_password("demo", slow)
+    assert not verify_password("demo", "$argon2id$v=19$m=19456,t=2,p=1$bad$bad")
+    assert not verify_password("demo", "$argon2id$")
 
 
 def test_right_password_signs_in(engine: Engine, staffed: dict[str, int]) -> None:

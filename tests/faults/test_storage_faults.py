@@ -1,5 +1,6 @@
 """The database misbehaves under a working desk: another program holds the write lock for 30 s,
-the disk fills up, a PostgreSQL database turns read-only.
+the disk fills up, the database file's file system turns read-only, a PostgreSQL database
+turns read-only.
 Each time the agent sees what is wrong in the intake form's status line, nothing typed is lost
 (the form and the draft on disk), and the desk carries on by itself once the fault is gone:
 the same registration then goes through, once.
@@ -8,12 +9,9 @@ The desk is the real app under Textual's pilot on a real database; the faults ar
 (a second process holding SQLite's lock, a size-limited tmpfs, PostgreSQL's own read-only
 mode). Mounting needs root: CI runs as root; elsewhere that test is skipped.
 
-A SQLite file made read-only under a running desk is not among them: the desk's connections
-hold the file open for writing, so neither `chmod` (root ignores it anyway) nor a read-only
-remount (refused while a file is open for writing) takes effect until they are reopened, and
-replacing the file is picked up by the next connection the pool opens. The desk does treat
-SQLite's read-only refusal like the others (`store.engine.Trouble.READ_ONLY`: said, the pool
-emptied so the next try reopens the file); `tests/store/test_trouble.py` covers that mapping.
+A SQLite file turns read-only by its file system being remounted read-only. Linux refuses that
+while a file on it is open for writing, so the test lets the desk's idle connections go first
+(`chmod` would not do: root ignores it, and an open connection keeps writing either way).
 """
 
 from __future__ import annotations
@@ -195,6 +193,50 @@ async def test_a_full_disk_is_said_and_the_call_kept(sqlite_template: Path, tmp_
             assert isinstance(app.screen, IntakeScreen)
             _kept(app, screen)
             filler.unlink()  # the administrator makes room
+            await _submit(pilot)
+            await _wait_for(pilot, lambda: isinstance(app.screen, RegisteredScreen), 60)
+            await pilot.press("n")
+        assert _complaints(engine) == 1
+        _verified(engine)
+        engine.dispose()
+
+
+def _remount(disk: Path, mode: str, engine: Engine | None = None) -> None:
+    """`mount -o remount,MODE`. Read-only is refused while a file on it is open for writing,
+    so the desk's idle connections are let go first (as a desk's pool does with time); a
+    background poll may open one again in between, hence the tries."""
+    for _ in range(50):
+        if engine is not None:
+            engine.dispose()
+        done = subprocess.run(
+            ["mount", "-o", f"remount,{mode}", str(disk)], capture_output=True, text=True
+        )
+        if done.returncode == 0:
+            return
+    raise AssertionError(f"could not remount {disk} {mode}: {done.stderr.strip()}")
+
+
+async def test_a_read_only_database_file_is_said_and_the_call_kept(
+    sqlite_template: Path, tmp_path: Path
+) -> None:
+    """The file system holding the database turns read-only (a full disk's safety remount, a
+    restore, a mistake): the registration is refused as read-only, the call is kept, and once
+    the file system takes writes again the same registration goes through, without a restart."""
+    with _small_disk(tmp_path / "disk", size="16m") as disk:
+        shutil.copy(sqlite_template, disk / "desk.db")
+        engine = make_engine(f"sqlite:///{disk / 'desk.db'}")
+        seed_staff(engine)
+        desk = Desk(engine)
+        app = _app(desk, tmp_path)
+        async with app.run_test(size=SIZE) as pilot:
+            screen = await open_intake(pilot)
+            await type_call(pilot)
+            _remount(disk, "ro", engine)
+            await _submit(pilot)
+            await _wait_for(pilot, lambda: "read-only" in _status(screen), 60)
+            assert isinstance(app.screen, IntakeScreen)
+            _kept(app, screen)
+            _remount(disk, "rw")
             await _submit(pilot)
             await _wait_for(pilot, lambda: isinstance(app.screen, RegisteredScreen), 60)
             await pilot.press("n")
