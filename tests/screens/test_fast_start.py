@@ -154,7 +154,7 @@ def test_the_sign_in_screen_comes_before_the_database_stack(
         assert json.loads(notes.read_text())["signed_in"] == "agent"
         # ... and the open desk lets it go, the start-up objects moved out of its way.
         frozen = notes.with_suffix(".gc")
-        desk.wait_for(frozen.exists)
+        desk.wait_for(lambda: frozen.exists() and frozen.read_text().strip() != "")
         assert int(frozen.read_text()) > 10_000
     finally:
         desk.close()
