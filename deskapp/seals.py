@@ -208,14 +208,18 @@ def sql_table(name: str) -> sa.Table:
     return SQLModel.metadata.tables[name]
 
 
-def read_rows(session: Session, table: str, where: Any, version: int = VERSION) -> Iterator[Any]:
-    """The rows of `table` matching `where`, with the version's columns, in key order."""
+def read_rows(
+    session: Session, table: str, where: Any, version: int = VERSION, *, stream: bool = True
+) -> Iterator[Any]:
+    """The rows of `table` matching `where`, with the version's columns, in key order;
+    streamed (a server-side cursor on PostgreSQL) unless the caller reads a few."""
     t = sql_table(table)
     columns = [t.c[c] for c in COLUMNS[version][table]]
     order = [t.c[c] for c in KEYS[table]]
     query = sa.select(*columns).where(where).order_by(*order)
-    # Streamed (a server-side cursor on PostgreSQL): a baseline or a verify reads every row.
-    yield from session.connection().execute(query.execution_options(yield_per=2000))
+    if stream:
+        query = query.execution_options(yield_per=2000)
+    yield from session.connection().execute(query)
 
 
 # -- noting what a transaction wrote ---------------------------------------------------------
@@ -277,9 +281,7 @@ def seal_pending(session: Session) -> int:
     where = session.info.pop(_WHERE, [])
     ranges = session.info.pop(_RANGES, [])
     actor = session.info.pop(audit.LAST_ACTOR, None)
-    before = audit.latest_event_id(session)
-    _record(session, SEAL_EVENT, actor, _seals_of(session, touched, where, ranges))
-    return audit.latest_event_id(session) - before
+    return _record(session, SEAL_EVENT, actor, _seals_of(session, touched, where, ranges))[1]
 
 
 def _seals_of(
@@ -300,7 +302,7 @@ def _seals_of(
             else:
                 condition = sa.tuple_(*key_columns).in_(chunk)
             found = set()
-            for row in read_rows(session, table, condition):
+            for row in read_rows(session, table, condition, stream=False):
                 mapping = row._mapping
                 key = row_key(table, mapping)
                 found.add(key)
@@ -324,8 +326,8 @@ def _seals_of(
 
 def _record(
     session: Session, kind: str, actor: int | None, seals: Iterable[tuple[str, str, str]]
-) -> int:
-    """Write the seals in events of at most ROWS_PER_EVENT rows; how many rows were sealed."""
+) -> tuple[int, int]:
+    """Write the seals in events of at most ROWS_PER_EVENT rows: (rows sealed, events)."""
     batch: dict[str, dict[str, str]] = {}
     in_batch = 0
     total = 0
@@ -346,7 +348,7 @@ def _record(
             batch, in_batch = {}, 0
     if batch or total == 0:  # a baseline of an empty desk is recorded too
         flush_batch()
-    return total
+    return total, parts
 
 
 # -- sealing what was there before -----------------------------------------------------------
@@ -364,7 +366,7 @@ def baseline(session: Session, actor_id: int | None = None) -> int:
             for row in read_rows(session, table, sa.true()):
                 yield table, row_key(table, row._mapping), seal(table, row)
 
-    return _record(session, BASELINE_EVENT, actor_id, everything())
+    return _record(session, BASELINE_EVENT, actor_id, everything())[0]
 
 
 def begin_sealing(session: Session) -> int | None:
