@@ -17,9 +17,9 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
-from sqlmodel import SQLModel
 
 from deskapp import audit
+from deskapp.seals import sql_table
 
 #: A complaint row's columns before anything has happened to it. Rows written in bulk (the demo,
 #: an import) skip the model's defaults, so both writers start from this one dictionary.
@@ -85,10 +85,6 @@ COMPLAINT_INSTANTS = (
     "updated_at",
 )
 complaint_values = operator.itemgetter(*COLUMNS["complaint"])
-
-
-def sql_table(name: str) -> sa.Table:
-    return SQLModel.metadata.tables[name]
 
 
 # -- values as the database takes them --------------------------------------------------------

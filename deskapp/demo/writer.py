@@ -31,10 +31,11 @@ from deskapp.config import Settings, load_settings
 from deskapp.demo.builder import Builder, Case, Chunk, Event, Part, counts
 from deskapp.demo.catalogue import people
 from deskapp.demo.people import ensure_people
-from deskapp.demo.rows import Values, sql_table
+from deskapp.demo.rows import Values
 from deskapp.demo.story import Draft, Storyteller
 from deskapp.domain import CustomerTier
 from deskapp.overview import DEMO_EVENT
+from deskapp.seals import sql_table
 from store.engine import read_session, write_session
 from store.models import AuditHead, Staff
 

@@ -26,10 +26,11 @@ from sqlmodel import Session, col, select
 from deskapp import audit, clock, numbering, seals, sla
 from deskapp import milestones as ms
 from deskapp.demo.builder import MilestoneRow
-from deskapp.demo.rows import COLUMNS, UNTOUCHED_COMPLAINT, Values, sql_table
+from deskapp.demo.rows import COLUMNS, UNTOUCHED_COMPLAINT, Values
 from deskapp.demo.writer import link_events, reserve_numbers, sync_sequences
 from deskapp.domain import MilestoneKind, Severity, Status
 from deskapp.importing.plan import Case
+from deskapp.seals import sql_table
 from store.engine import read_session, write_session
 from store.models import AuditHead, Complaint, Staff
 from store.phones import normal_phone
