@@ -88,12 +88,15 @@ class IntakeRows:
     #: (actor_id, at as stored, at as hashed, kind, payload)
     events: list[tuple[int | None, str, str, str, dict[str, Any]]]
     day: str
+    #: The escalation ladder's next rung per running milestone: (milestone's index in
+    #: `milestones`, reached, due_at).
+    dues: list[tuple[int, int, str | None]]
 
     @property
     def count(self) -> int:
-        """Rows inserted or updated: customer, day sequence, complaint, milestones, events,
-        audit head."""
-        return 3 + len(self.milestones) + len(self.events) + 1
+        """Rows inserted or updated: customer, day sequence, complaint, milestones, the
+        ladder's due rows, events, audit head."""
+        return 3 + len(self.milestones) + len(self.dues) + len(self.events) + 1
 
 
 def _insert(table: str, columns: list[str], tail: str = "") -> str:
@@ -128,6 +131,15 @@ class RawIntake:
         )
         names = [d[0] for d in cursor.description]
         milestones = [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]
+        index = {m["id"]: i for i, m in enumerate(milestones)}
+        dues = [
+            (index[ident], reached, due)
+            for ident, reached, due in self.conn.execute(
+                "SELECT milestone_id, reached, due_at FROM escalation_due WHERE complaint_id = ? "
+                "ORDER BY milestone_id",
+                (complaint_id,),
+            )
+        ]
         events = []
         # The case's events and the row seal that closed the intake's transaction (no case:
         # deskapp.seals), which follows them.
@@ -145,7 +157,7 @@ class RawIntake:
             )
         for row in (complaint, customer, *milestones):
             del row["id"]
-        return IntakeRows(customer, complaint, milestones, events, complaint["number"][3:11])
+        return IntakeRows(customer, complaint, milestones, events, complaint["number"][3:11], dues)
 
     def write(self, rows: IntakeRows, phone: str) -> int:
         """The same rows for a new caller with `phone`, in one transaction; the complaint id."""
@@ -179,6 +191,19 @@ class RawIntake:
                     [[complaint_id if k == "complaint_id" else m[k] for k in columns]
                      for m in rows.milestones],
                 )  # fmt: skip
+            if rows.dues:
+                made = [
+                    r[0]
+                    for r in c.execute(
+                        "SELECT id FROM milestone WHERE complaint_id = ? ORDER BY id",
+                        (complaint_id,),
+                    )
+                ]
+                c.executemany(
+                    "INSERT INTO escalation_due (milestone_id, complaint_id, reached, due_at) "
+                    "VALUES (?, ?, ?, ?)",
+                    [(made[i], complaint_id, reached, due) for i, reached, due in rows.dues],
+                )
             event_id, prev = c.execute(
                 "SELECT last_event_id, last_hash FROM audit_head WHERE id = 1"
             ).fetchone()

@@ -275,6 +275,7 @@ class DeskApp(KeyOrderedApp[None]):
         # with the queue's first page for the database and the interpreter.
         self._news = NewsBox()
         self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id, self._news.take)
+        self.ctx.watch_ladder()
         self._desk_timers = [self.set_interval(ALERT_EVERY, self._poll_alerts)]
         self._last_input_at = clock.now()
         if self.ctx.desk.settings.idle_lock_minutes:

@@ -22,6 +22,7 @@ from deskapp.cases import Actor, Desk, case_facts
 from deskapp.domain import (
     Category,
     ClaimType,
+    MilestoneKind,
     RemedyType,
     RiskFlag,
     Role,
@@ -227,8 +228,25 @@ def _entry(
     if isinstance(contact, dict):  # how the customer was reached, and what came of it
         mode = catalog.text(f"case_action.mode.{contact.get('mode', 'phone')}", lang)
         said.insert(0, f"{mode}: {contact.get('outcome', '')}".strip(": "))
+    if event.kind in LADDER_EVENTS and "level" in payload:
+        said.insert(0, _rung_words(payload, staff, lang))
     text = " ".join(said).strip()
     return TimelineEntry(event.at, staff.get(event.actor_id or 0, ""), event.kind, changes, text)
+
+
+#: Events that record a rung of the escalation ladder (the sweep's, and a person's step).
+LADDER_EVENTS = frozenset({"escalation", "escalate"})
+
+
+def _rung_words(payload: dict[str, Any], staff: dict[int, str], lang: str) -> str:
+    """ "Manager (breached, contact) → Meg Manager": which rung, why, and whom it reached."""
+    catalog = default_catalog()
+    level = catalog.text(f"ladder.level.{int(payload['level'])}", lang)
+    why = [catalog.text(f"ladder.cause.{payload.get('cause', 'escalated')}", lang)]
+    if payload.get("milestone"):
+        why.append(enum_label(MilestoneKind(payload["milestone"]), lang))
+    people = ", ".join(staff.get(int(p), "?") for p in payload.get("notified", ()))
+    return catalog.text("ladder.rung", lang, level=level, why=", ".join(why), people=people or "—")
 
 
 def assignable(desk: Desk, department_id: int | None) -> list[tuple[int, str]]:

@@ -66,6 +66,10 @@ class Settings(BaseSettings):
     #: The screen underneath and any draft survive; the password (or, signed in as the
     #: operating-system user, a key) opens it again.
     idle_lock_minutes: int = Field(default=10, ge=0)
+    #: Seconds between this desk's sweeps of the escalation ladder (0: this desk leaves it to
+    #: the others, or to `deskapp escalate --watch`). A rung reaches its people within this
+    #: time of coming due, while any desk runs.
+    escalate_every_seconds: float = Field(default=15.0, ge=0)
     #: False runs the desk with the mouse off (keyboard-only workstations, some SSH clients).
     mouse: bool = True
 

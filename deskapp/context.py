@@ -17,6 +17,7 @@ from deskapp.scripts import ScriptLibrary, default_library
 if TYPE_CHECKING:  # the store's libraries load after the sign-in screen is painted
     from deskapp.cases import Actor, Desk
     from deskapp.changes import ChangeHub
+    from deskapp.ladder_watch import LadderWatch
 
 
 class DeskNotStarted(RuntimeError):
@@ -55,6 +56,7 @@ class DeskContext:
         if desk is not None:
             self._opened.set()
         self._hub: ChangeHub | None = None
+        self._ladder: LadderWatch | None = None
 
     @property
     def scripts(self) -> ScriptLibrary:
@@ -100,12 +102,27 @@ class DeskContext:
                 self._hub = ChangeHub(self.desk.engine)
             return self._hub
 
+    def watch_ladder(self) -> None:
+        """Start this desk's share of the escalation sweep (`deskapp.ladder_watch`), once;
+        call from a worker thread (it waits for the desk)."""
+        from deskapp.ladder_watch import LadderWatch
+
+        with self._lock:
+            if self._ladder is not None:
+                return
+            self._ladder = LadderWatch(self.desk, self.desk.settings.escalate_every_seconds)
+        if self._ladder.every > 0:
+            self._ladder.start()
+
     def close(self) -> None:
-        """Stop the change feed (the app is leaving)."""
+        """Stop the change feed and the escalation sweep (the app is leaving)."""
         with self._lock:
             hub, self._hub = self._hub, None
+            ladder, self._ladder = self._ladder, None
         if hub is not None:
             hub.close()
+        if ladder is not None:
+            ladder.close()
 
     def staff_names(self) -> dict[int, str]:
         """Display names by staff id, read once per session: every list that shows who is

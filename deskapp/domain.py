@@ -188,6 +188,7 @@ class CaseFacts:
     customer_confirmed: bool
     departments_left: frozenset[int]
     resume_status: Status | None = None
+    escalation_level: int = 0
 
 
 @dataclass(frozen=True)

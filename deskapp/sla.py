@@ -40,7 +40,6 @@ __all__ = [
     "SlaError",
     "SlaPolicy",
     "Standing",
-    "escalation_level",
     "load_policy",
     "parse_duration",
     "pause",
@@ -123,11 +122,13 @@ class SlaPolicy:
         *,
         vip_budgets: Mapping[tuple[MilestoneKind, Severity], Budget] | None = None,
         warn_fraction: float = 0.75,
-        executive_after_breach_seconds: float = 7200.0,
+        executive_after_breach_seconds: float | None = None,
+        executive_after_breach_fraction: float = 0.5,
         executive_on_breach_severities: frozenset[Severity] = frozenset({Severity.A}),
         executive_on_breach_flags: frozenset[RiskFlag] = frozenset(
             {RiskFlag.LEGAL, RiskFlag.MEDIA, RiskFlag.REGULATOR}
         ),
+        manager_at_intake_severities: frozenset[Severity] = frozenset({Severity.A, Severity.B}),
         source: str = "<built in code>",
     ) -> None:
         missing = [
@@ -143,9 +144,19 @@ class SlaPolicy:
         self._budgets = dict(budgets)
         self._vip = dict(vip_budgets or {})
         self.warn_fraction = float(warn_fraction)
-        self.executive_after_breach_seconds = float(executive_after_breach_seconds)
+        if executive_after_breach_fraction < 0:
+            raise PolicyError(f"{source}: executive_after_breach cannot be negative")
+        #: How long a breach lasts before the executive is reached: a fixed real time when
+        #: set, else this share of the milestone's own budget in its own working time.
+        self.executive_after_breach_seconds = (
+            None
+            if executive_after_breach_seconds is None
+            else float(executive_after_breach_seconds)
+        )
+        self.executive_after_breach_fraction = float(executive_after_breach_fraction)
         self.executive_on_breach_severities = executive_on_breach_severities
         self.executive_on_breach_flags = executive_on_breach_flags
+        self.manager_at_intake_severities = manager_at_intake_severities
         self.source = source
 
     def __repr__(self) -> str:
@@ -169,7 +180,12 @@ class SlaPolicy:
 _TOP_KEYS = frozenset({"warn_fraction", "milestones", "vip", "escalation"})
 _MILESTONE_KEYS = frozenset({"budget", "calendar"})
 _ESCALATION_KEYS = frozenset(
-    {"executive_after_breach", "executive_on_breach_severities", "executive_on_breach_flags"}
+    {
+        "executive_after_breach",
+        "executive_on_breach_severities",
+        "executive_on_breach_flags",
+        "manager_at_intake_severities",
+    }
 )
 _E = TypeVar("_E", Severity, RiskFlag)
 
@@ -270,10 +286,9 @@ class _PolicyReader:
 
         escalation = _table(data.get("escalation", {}), f"{src}: escalation")
         _check_keys(escalation, sorted(_ESCALATION_KEYS), f"{src}: escalation")
-        after = self.minutes(
-            escalation.get("executive_after_breach", "2h"),
+        after_seconds, after_fraction = self._after_breach(
+            escalation.get("executive_after_breach", "50%"),
             f"{src}: escalation.executive_after_breach",
-            None,
         )
         severities = self._enum_list(
             escalation.get("executive_on_breach_severities", ["A"]),
@@ -285,15 +300,34 @@ class _PolicyReader:
             RiskFlag,
             f"{src}: escalation.executive_on_breach_flags",
         )
+        managers = self._enum_list(
+            escalation.get("manager_at_intake_severities", ["A", "B"]),
+            Severity,
+            f"{src}: escalation.manager_at_intake_severities",
+        )
         return SlaPolicy(
             budgets,
             vip_budgets=vip_budgets,
             warn_fraction=float(warn),
-            executive_after_breach_seconds=after * 60,
+            executive_after_breach_seconds=after_seconds,
+            executive_after_breach_fraction=after_fraction,
             executive_on_breach_severities=severities,
             executive_on_breach_flags=flags,
+            manager_at_intake_severities=managers,
             source=src,
         )
+
+    def _after_breach(self, value: object, where: str) -> tuple[float | None, float]:
+        """("2h" → 7200 s of real time, None) or ("50%" → None, half the milestone's budget)."""
+        if isinstance(value, str) and value.strip().endswith("%"):
+            try:
+                percent = float(value.strip()[:-1])
+            except ValueError:
+                raise PolicyError(f"{where}: not a percentage: {value!r}") from None
+            if not 0 <= percent <= 1000:
+                raise PolicyError(f"{where}: a share of the budget from 0% to 1000%, got {value}")
+            return None, percent / 100
+        return self.minutes(value, where, None) * 60, 0.5
 
     @staticmethod
     def _enum_list(value: object, enum: type[_E], where: str) -> frozenset[_E]:
@@ -523,31 +557,6 @@ def resume(m: MilestoneLike, now: datetime, calendars: CalendarSet) -> tuple[dat
     due = _utc(m.due_at, "due_at")
     new_due = calendar.due_seconds(due, added_us / 1_000_000) if added_us else due
     return new_due.astimezone(UTC), added_us / 1_000_000
-
-
-def escalation_level(
-    standings: Iterable[tuple[MilestoneLike, Standing]],
-    severity: Severity,
-    flags: frozenset[RiskFlag],
-    policy: SlaPolicy,
-) -> int:
-    """The rung of the ladder a case has reached: the highest any of its milestones demands.
-
-    Severity-A and legal/media/regulator cases go to the executive on the first breach; others
-    when a breach has lasted `executive_after_breach` (real time, inclusive).
-    """
-    immediate = severity in policy.executive_on_breach_severities or bool(
-        flags & policy.executive_on_breach_flags
-    )
-    level = ESCALATION_NONE
-    for _milestone, stand in standings:
-        if stand.state is MilestoneState.BREACHED:
-            if immediate or stand.overdue_seconds >= policy.executive_after_breach_seconds:
-                return ESCALATION_EXECUTIVE
-            level = max(level, ESCALATION_MANAGER)
-        elif stand.state is MilestoneState.AT_RISK:
-            level = max(level, ESCALATION_WARNED)
-    return level
 
 
 def calendars_running_out(

@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from sqlalchemy.engine import Engine
 from sqlmodel import col, select
 
-from deskapp import audit, milestones, seals, sla
+from deskapp import audit, clock, milestones, seals, sla
+from deskapp.cases import escalations
 from store.engine import write_session
 from store.models import CustomerMerge
 
@@ -25,12 +26,15 @@ class Upkeep:
     provisional_settled: int = 0
     #: Rows sealed by the baseline when row seals began (None: they had begun before).
     rows_baselined: int | None = None
+    #: Open milestones the escalation ladder began to watch (migration 0013).
+    ladder_adopted: int = 0
 
 
 def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.CalendarSet) -> Upkeep:
     with write_session(engine) as s:
         filled = milestones.backfill(s, policy, calendars)
         settled = milestones.settle_provisional(s, policy, calendars)
+        adopted = escalations.adopt(s, None, policy, calendars, clock.now())
         merges = s.exec(
             select(CustomerMerge)
             .where(col(CustomerMerge.event_id).is_(None))
@@ -55,4 +59,4 @@ def after_upgrade(engine: Engine, policy: sla.SlaPolicy, calendars: sla.Calendar
     # After the steps above, whose own writes their transaction has sealed already.
     with write_session(engine) as s:
         baselined = seals.begin_sealing(s)
-    return Upkeep(filled, len(merges), settled, baselined)
+    return Upkeep(filled, len(merges), settled, baselined, adopted)

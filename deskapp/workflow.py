@@ -77,6 +77,10 @@ def _guard_send_to_legal(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: R
     return "legal has already cleared this plan" if f.legal_cleared else None
 
 
+def _guard_escalate(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    return "the case is already with the executive" if f.escalation_level >= 3 else None
+
+
 def _guard_request_approval(
     f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules
 ) -> str | None:
@@ -269,7 +273,7 @@ TRANSITIONS: dict[str, Transition] = {
             needs_reason=True,
             starts=(M.DISPATCH, M.CONTACT, M.RESOLVE),
         ),
-        _t("escalate", OPEN, None, needs_reason=True),
+        _t("escalate", OPEN, None, needs_reason=True, guards=(_guard_escalate,)),
     )
 }
 

@@ -261,6 +261,39 @@ class Notification(SQLModel, table=True):
     read_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
 
 
+class Escalation(SQLModel, table=True):
+    """One rung of the escalation ladder reached, and the people it reached. `key` names what
+    reached it (a milestone's rung, an alert the case raised by what it is, a person's
+    escalate step) and is unique: two desks sweeping at once cannot both write it, so each
+    rung reaches its people exactly once."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=80, unique=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    milestone_id: int | None = Field(default=None, foreign_key="milestone.id")
+    level: int
+    #: "at_risk", "breached", "still_breached", "intake", "escalated", "adopted"
+    cause: str = Field(max_length=24)
+    #: When the rung was due (the milestone's warning or due instant, or the step's time).
+    due_at: datetime = Field(sa_column=_instant())
+    at: datetime = Field(sa_column=_instant())
+    event_id: int | None = Field(default=None, foreign_key="case_event.id")
+
+
+class EscalationDue(SQLModel, table=True):
+    """The next rung each running milestone will reach, and when: the sweep reads the rows
+    whose time has come from one index, however many cases are open. A row exists while its
+    milestone is open; `due_at` is NULL while it is paused or has no rung left."""
+
+    __tablename__ = "escalation_due"
+
+    milestone_id: int = Field(foreign_key="milestone.id", primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    #: The highest rung this milestone has reached (0: none yet).
+    reached: int = 0
+    due_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True, index=True))
+
+
 class CasePresence(SQLModel, table=True):
     """Who has a case open on a screen right now, stamped every few seconds (deskapp.presence).
     Not an event: presence changes nothing about the case."""

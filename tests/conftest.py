@@ -44,6 +44,9 @@ def _isolated_home(
             monkeypatch.delenv(key)
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home / "config"))
     monkeypatch.setenv("XDG_DATA_HOME", str(home / "data"))
+    # A desk's own escalation sweep writes events on a timer: the tests that want it turn it
+    # on (tests/deskapp/test_ladder_watch.py); the rest see only the steps they take.
+    monkeypatch.setenv("DESKAPP_ESCALATE_EVERY_SECONDS", "0")
     from deskapp.config import load_settings
 
     load_settings.cache_clear()

@@ -16,13 +16,13 @@ from typing import Any, NamedTuple
 
 from sqlmodel import Session, col, select
 
-from deskapp import audit, clock, permissions, workflow
+from deskapp import audit, clock, ladder, permissions, workflow
 from deskapp import milestones as ms
-from deskapp.cases import steps
+from deskapp.cases import escalations, steps
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, case_facts, department_contact, retrying
 from deskapp.cases.inbox import CASE_STEP, DISPATCH_NOTICE, HANDOVERS
-from deskapp.domain import TERMINAL_STATUSES, RiskFlag, Status, parse_flags
+from deskapp.domain import TERMINAL_STATUSES, RiskFlag, Role, Status, parse_flags
 from deskapp.errors import Change, ConflictError, InvalidInput
 from deskapp.validation import check_params
 from store.models import CaseEvent, Complaint, Customer, Notification, Staff
@@ -66,6 +66,10 @@ class Contact(NamedTuple):
 
 def _snapshot(c: Complaint) -> dict[str, Any]:
     return {name: getattr(c, name) for name in TRACKED}
+
+
+def _others(people: list[int], actor: Actor) -> list[int]:
+    return [p for p in people if p != actor.staff_id]
 
 
 def _diff(before: Mapping[str, Any], after: Mapping[str, Any]) -> dict[str, list[Any]]:
@@ -114,6 +118,10 @@ class CaseActions(DeskBase):
             ms.set_head(c, rows, self.policy, self.calendars)
             for row in rows:
                 s.add(row)
+            escalations.follow(s, c, rows, self.policy, self.calendars)
+            people = escalations.People(s)
+            if t.action == "escalate":
+                extra["notified"] = _others(people.for_level(c, c.escalation_level), actor)
             payload: dict[str, Any] = {
                 "changes": _diff(before, _snapshot(c)),
                 **({"met": met} if met else {}),
@@ -121,7 +129,11 @@ class CaseActions(DeskBase):
                 **extra,
             }
             event = self._record_change(s, c, actor, action, payload, now)
-            self._notify(s, c, action, actor, event, str(params.get("reason") or ""), now)
+            reason = str(params.get("reason") or "")
+            if t.action == "escalate":
+                self._escalated(s, c, actor, event, reason, people, now)
+            self._notify(s, c, action, actor, event, reason, now, people)
+            escalations.alert_case(s, c, self.policy, now, people)
             s.flush()
             s.refresh(c)
             return c
@@ -165,14 +177,28 @@ class CaseActions(DeskBase):
         event: CaseEvent,
         message: str,
         now: datetime,
+        people: escalations.People,
     ) -> None:
-        """The receiving department's liaison gets the dispatch notice; the first owner hears of
-        every step someone else takes. Nobody is told of their own step, nobody twice."""
+        """The receiving department's liaison gets the dispatch notice, and the assisting
+        departments' liaisons theirs; a plan sent to legal reaches legal counsel, and a
+        compensation waiting for approval the people whose authority covers it (never its
+        proposer); the first owner hears of every step someone else takes. Nobody is told of
+        their own step, nobody twice."""
         recipients: dict[int, str] = {}
         if action in HANDOVERS and c.primary_dept_id is not None:
             contact = department_contact(s, c.primary_dept_id)
             if contact is not None and contact.id is not None:
                 recipients[contact.id] = DISPATCH_NOTICE
+        if action == "dispatch":
+            for dept in json.loads(event.payload).get("assisting", ()):
+                for person in people.contact_of(int(dept)):
+                    recipients.setdefault(person, escalations.ASSIST_NOTICE)
+        if action == "send_to_legal":
+            for person in people.with_role(Role.LEGAL):
+                recipients.setdefault(person, escalations.LEGAL_NOTICE)
+        if action == "request_approval" and c.compensation_amount is not None:
+            for person in people.approvers(c.compensation_amount, c.plan_proposed_by_id):
+                recipients.setdefault(person, escalations.APPROVAL_REQUEST)
         recipients.setdefault(c.first_owner_id, CASE_STEP)
         for recipient, kind in recipients.items():
             if recipient == actor.staff_id:
@@ -188,6 +214,32 @@ class CaseActions(DeskBase):
                     created_at=now,
                 )
             )
+
+    def _escalated(
+        self,
+        s: Session,
+        c: Complaint,
+        actor: Actor,
+        event: CaseEvent,
+        reason: str,
+        people: escalations.People,
+        now: datetime,
+    ) -> None:
+        """A person's escalate step reaches the next rung's people at once, with its reason:
+        the primary department's manager first, the executive next."""
+        assert c.id is not None and event.id is not None
+        escalations.reach(
+            s,
+            c,
+            key=ladder.case_key(c.id, f"escalated:{event.id}"),
+            rung=ladder.Rung(c.escalation_level, now, ladder.BY_PERSON),
+            recipients=people.for_level(c, c.escalation_level),
+            now=now,
+            actor_id=actor.staff_id,
+            kind=escalations.ESCALATED_NOTICE,
+            message=reason,
+            event=event,
+        )
 
     # -- actions on a case beside the workflow ------------------------------------------------
 

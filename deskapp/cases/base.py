@@ -101,6 +101,7 @@ def case_facts(c: Complaint | CaseRecord) -> CaseFacts:
         customer_confirmed=c.customer_confirmed_at is not None,
         departments_left=frozenset(int(x) for x in c.departments_left.split()),
         resume_status=Status(c.resume_status) if c.resume_status else None,
+        escalation_level=c.escalation_level,
     )
 
 

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from deskapp.cases.actions import CaseActions
+from deskapp.cases.escalations import Escalations
 from deskapp.cases.inbox import Inbox
 from deskapp.cases.intake import IntakeCases
 from deskapp.cases.notes import Notes
 from deskapp.cases.reads import Reads
 
 
-class Desk(IntakeCases, Notes, CaseActions, Inbox, Reads):
+class Desk(IntakeCases, Notes, CaseActions, Escalations, Inbox, Reads):
     """The use cases: intake (`deskapp.cases.intake`), workflow actions and reveals
     (`.actions`, with each action's field changes in `.steps`), notes (`.notes`), the inbox
-    (`.inbox`) and plain reads (`.reads`). Each public method is one transaction."""
+    (`.inbox`), the escalation ladder's sweep (`.escalations`) and plain reads (`.reads`).
+    Each public method is one transaction."""

@@ -21,6 +21,7 @@ from sqlmodel import Session, col, select
 
 from deskapp import audit, clock, numbering, permissions, seals, sla, triage
 from deskapp import milestones as ms
+from deskapp.cases import escalations
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, retrying
 from deskapp.domain import (
@@ -233,6 +234,8 @@ class IntakeCases(DeskBase):
                 )
             if form.request_key:
                 s.add(IntakeKey(key=form.request_key, complaint_id=complaint.id))
+            escalations.follow(s, complaint, rows, self.policy, self.calendars)
+            escalations.alert_case(s, complaint, self.policy, now)
             return IntakeResult(complaint.id, complaint.number, now, promised, repeat)
 
     def _made_before(self, s: Session, key: str) -> IntakeResult | None:

@@ -16,6 +16,7 @@ from typing import Any
 
 from sqlmodel import Session
 
+from deskapp import ladder
 from deskapp.domain import (
     Category,
     ClaimType,
@@ -226,5 +227,7 @@ def _reopen(st: Step) -> Extra:
 
 @step("escalate")
 def _escalate(st: Step) -> Extra:
-    st.c.escalation_level = min(3, st.c.escalation_level + 1)
-    return {}
+    """A person's escalation skips the warning rung: it reaches the primary department's
+    manager, and from there the executive (the workflow refuses it past the top)."""
+    st.c.escalation_level = min(ladder.TOP, max(ladder.MANAGER, st.c.escalation_level + 1))
+    return {"level": st.c.escalation_level}

@@ -48,6 +48,11 @@ def upgrade(db_url: str | None) -> None:
             f"{where}: sealed the {done.rows_baselined} rows already there in the audit chain "
             "(row seals begin here; `deskapp audit verify` checks every row from now on)"
         )
+    if done.ladder_adopted:
+        click.echo(
+            f"{where}: the escalation ladder now watches {done.ladder_adopted} open milestones "
+            "(rungs they passed before are taken as reached, without notices)"
+        )
     if done.merges_recorded:
         click.echo(
             f"{where}: merged {done.merges_recorded} duplicate customers "

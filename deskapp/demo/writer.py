@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session, func, select
 
 from deskapp import audit, clock, numbering, seals, sla, workflow
+from deskapp.cases import escalations
 from deskapp.config import Settings, load_settings
 from deskapp.demo.builder import Builder, Case, Chunk, Event, Part, counts
 from deskapp.demo.catalogue import people
@@ -285,6 +286,8 @@ def generate(
         s.add(head)
         s.flush()
         sync_sequences(s)
+        # The ladder watches the open promises from now: rungs already past are the story's.
+        escalations.adopt(s, None, policy, calendars, clock.now())
         # The mark `is_demo` looks for: the sign-in screen then lists the demo accounts.
         audit.append(s, kind=DEMO_EVENT, actor_id=None, payload={"cases": cases, "seed": seed})
         sealed = seals.seal_pending(s)

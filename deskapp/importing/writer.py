@@ -25,6 +25,7 @@ from sqlmodel import Session, col, select
 
 from deskapp import audit, clock, numbering, seals, sla
 from deskapp import milestones as ms
+from deskapp.cases import escalations
 from deskapp.demo.builder import MilestoneRow
 from deskapp.demo.rows import COLUMNS, UNTOUCHED_COMPLAINT, Values
 from deskapp.demo.writer import link_events, reserve_numbers, sync_sequences
@@ -146,6 +147,7 @@ class Writer:
     ) -> None:
         self.engine = engine
         self.planner = sla.Planner(policy, calendars)
+        self.policy = policy
         self.calendars = calendars
         self.warn_fraction = policy.warn_fraction
         self.tz = tz
@@ -247,6 +249,9 @@ class Writer:
         seals.touch(s, "complaint", ids)
         seals.touch(s, "customer", set(customer_ids))
         seals.touch_where(s, "milestone", "complaint_id", ids)
+        # Open cases come under the ladder from here; what their promises passed before the
+        # import is history, not news to page anyone about.
+        escalations.adopt(s, ids, self.policy, self.calendars, clock.now())
         last_hash = self._events(s, conn, head, cases, ids, numbers, now)
         head.last_hash = last_hash
         s.add(head)

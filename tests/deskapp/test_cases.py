@@ -126,6 +126,7 @@ def test_whole_loop_to_closure(desk: Desk, staffed: dict[str, int]) -> None:
         "intake",
         "accept",
         "dispatch",
+        "escalation",  # a serious (B) case brings in the department's manager
         "start_investigation",
         "record_contact",
         "propose_plan",
@@ -146,7 +147,7 @@ def test_every_event_records_before_and_after(desk: Desk, staffed: dict[str, int
     flow = Flow(desk, number)
     flow.do("agent", "accept")
     flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
-    event = case_rows(desk, number)[2][-1]
+    event = next(e for e in reversed(case_rows(desk, number)[2]) if e.kind == "dispatch")
     payload = json.loads(event.payload)
     assert payload["changes"]["status"] == ["accepted", "dispatched"]
     assert payload["changes"]["primary_dept_id"] == [None, staffed["dept:QA"]]
@@ -371,7 +372,8 @@ def test_what_the_form_leaves_open_takes_the_rules_judgement(desk: Desk) -> None
     c, _, events = case_rows(desk, number)
     assert c.severity == "A"
     assert {"legal", "media", "regulator"} <= set(c.flags.split())
-    assert [e.kind for e in events] == ["intake"]  # nothing overridden
+    # Nothing overridden; the executive and legal are brought in at once.
+    assert [e.kind for e in events] == ["intake", "escalation", "escalation"]
     assert json.loads(events[0].payload)["overrides"] == {}
 
 
@@ -393,8 +395,8 @@ def test_going_below_the_rules_needs_a_reason_and_is_recorded(desk: Desk) -> Non
     lowered.override_reason = "  the customer withdrew the threat on the call "
     number = desk.intake(agent, lowered).number
     c, _, events = case_rows(desk, number)
-    assert c.severity == "C"
-    assert [e.kind for e in events] == ["intake", "triage_override"]
+    assert c.severity == "C"  # the legal, media and regulator flags still bring them in
+    assert [e.kind for e in events] == ["intake", "triage_override", "escalation", "escalation"]
     recorded = json.loads(events[1].payload)["overrides"]
     assert recorded["severity"] == {
         "suggested": "A",
@@ -409,7 +411,7 @@ def test_going_above_the_rules_needs_no_reason_but_is_recorded(desk: Desk) -> No
         who(desk, "agent"), form(demand="更换新机", severity=Severity.A, category=None)
     ).number
     _, _, events = case_rows(desk, number)
-    assert [e.kind for e in events] == ["intake", "triage_override"]
+    assert [e.kind for e in events] == ["intake", "triage_override", "escalation"]
     assert json.loads(events[1].payload)["overrides"]["severity"] == {
         "suggested": "C",
         "chosen": "A",

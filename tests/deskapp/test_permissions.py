@@ -133,10 +133,11 @@ class Bench:
                     "id": self.case_id,
                 },
             )
-            conn.execute(
-                text("DELETE FROM milestone WHERE complaint_id = :id AND id > :last"),
-                {"id": self.case_id, "last": self.last_milestone},
-            )
+            for table, key in (("escalation_due", "milestone_id"), ("milestone", "id")):
+                conn.execute(
+                    text(f"DELETE FROM {table} WHERE complaint_id = :id AND {key} > :last"),
+                    {"id": self.case_id, "last": self.last_milestone},
+                )
             conn.execute(
                 text(
                     "UPDATE milestone SET paused_at = NULL, paused_seconds = 0, met_at = NULL,"

@@ -12,10 +12,6 @@ import pytest
 from deskapp.domain import MilestoneKind, MilestoneState, RiskFlag, Severity
 from deskapp.sla import (
     DEFAULT_POLICY_PATH,
-    ESCALATION_EXECUTIVE,
-    ESCALATION_MANAGER,
-    ESCALATION_NONE,
-    ESCALATION_WARNED,
     Budget,
     CalendarSet,
     MilestoneLike,
@@ -23,7 +19,6 @@ from deskapp.sla import (
     SlaError,
     SlaPolicy,
     Standing,
-    escalation_level,
     load_policy,
     parse_duration,
     pause,
@@ -121,7 +116,9 @@ def test_default_budgets_follow_the_design_table(
 
 def test_defaults(policy: SlaPolicy) -> None:
     assert policy.warn_fraction == 0.75
-    assert policy.executive_after_breach_seconds == 7200
+    assert policy.executive_after_breach_seconds is None
+    assert policy.executive_after_breach_fraction == 0.5
+    assert policy.manager_at_intake_severities == {S.A, S.B}
     assert policy.executive_on_breach_severities == {S.A}
     assert policy.executive_on_breach_flags == {RiskFlag.LEGAL, RiskFlag.MEDIA, RiskFlag.REGULATOR}
     assert policy.milestones_at_intake() == (K.ACKNOWLEDGE, K.DISPATCH, K.CONTACT, K.RESOLVE)
@@ -370,57 +367,6 @@ def test_pause_errors(hour_24x7: Row, calendars: CalendarSet) -> None:
         pause(Row("acknowledge", START, START, 1, "24x7"), datetime(2026, 1, 1))
 
 
-# --- escalation ----------------------------------------------------------------------------------
-
-
-def stand(state: MilestoneState, overdue: float = 0.0) -> tuple[MilestoneLike, Standing]:
-    row = Row("dispatch", START, START, 120, "office")
-    return row, Standing(state, -overdue, 1.0, overdue)
-
-
-ON = MilestoneState.ON_TRACK
-RISK = MilestoneState.AT_RISK
-BREACH = MilestoneState.BREACHED
-
-
-@pytest.mark.parametrize(
-    ("states", "severity", "flags", "level"),
-    [
-        ([], S.C, frozenset(), ESCALATION_NONE),
-        ([stand(ON), stand(MilestoneState.MET, 99_999)], S.C, frozenset(), ESCALATION_NONE),
-        ([stand(ON), stand(RISK)], S.C, frozenset(), ESCALATION_WARNED),
-        ([stand(RISK)], S.A, frozenset({RiskFlag.MEDIA}), ESCALATION_WARNED),
-        ([stand(RISK), stand(BREACH, 0)], S.C, frozenset(), ESCALATION_MANAGER),
-        ([stand(BREACH, 7199)], S.B, frozenset(), ESCALATION_MANAGER),
-        ([stand(BREACH, 7200)], S.B, frozenset(), ESCALATION_EXECUTIVE),
-        ([stand(BREACH, 0)], S.A, frozenset(), ESCALATION_EXECUTIVE),
-        ([stand(BREACH, 0)], S.C, frozenset({RiskFlag.LEGAL}), ESCALATION_EXECUTIVE),
-        ([stand(BREACH, 0)], S.C, frozenset({RiskFlag.MEDIA}), ESCALATION_EXECUTIVE),
-        ([stand(BREACH, 0)], S.C, frozenset({RiskFlag.REGULATOR}), ESCALATION_EXECUTIVE),
-        ([stand(BREACH, 0)], S.C, frozenset({RiskFlag.VIP, RiskFlag.BATCH}), ESCALATION_MANAGER),
-        ([stand(MilestoneState.PAUSED, 0)], S.A, frozenset(), ESCALATION_NONE),
-    ],
-)
-def test_escalation_levels(
-    policy: SlaPolicy,
-    states: list[tuple[MilestoneLike, Standing]],
-    severity: Severity,
-    flags: frozenset[RiskFlag],
-    level: int,
-) -> None:
-    assert escalation_level(states, severity, flags, policy) == level
-
-
-def test_escalation_from_real_standings(policy: SlaPolicy, calendars: CalendarSet) -> None:
-    row = planned_row(K.ACKNOWLEDGE, S.C, START, policy, calendars)
-    now = START + timedelta(hours=3)
-    st = at(row, now, calendars, policy)
-    assert escalation_level([(row, st)], S.C, frozenset(), policy) == ESCALATION_EXECUTIVE
-    now = START + timedelta(hours=2, minutes=59)
-    st = at(row, now, calendars, policy)
-    assert escalation_level([(row, st)], S.C, frozenset(), policy) == ESCALATION_MANAGER
-
-
 # --- policy files --------------------------------------------------------------------------------
 
 
@@ -472,9 +418,19 @@ def test_policy_from_another_path(tmp_path: Path) -> None:
         ),
         ('[vip.contact]\nA = "1h"', '[vip.contact]\nE = "1h"', "vip.contact: unknown key(s) E"),
         (
-            'executive_after_breach = "2h"',
+            'executive_after_breach = "50%"',
             'executive_after_breach = "1bd"',
             "escalation.executive_after_breach: business days are not allowed",
+        ),
+        (
+            'executive_after_breach = "50%"',
+            'executive_after_breach = "half%"',
+            "escalation.executive_after_breach: not a percentage: 'half%'",
+        ),
+        (
+            'executive_after_breach = "50%"',
+            'executive_after_breach = "-5%"',
+            "escalation.executive_after_breach: a share of the budget from 0% to 1000%",
         ),
         (
             'executive_on_breach_flags = ["legal", "media", "regulator"]',

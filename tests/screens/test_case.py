@@ -193,6 +193,11 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
     assert kinds(desk, number)[1:] == [
         "accept",
         "classify",
+        # Classified A with the legal flag: the executive, legal counsel and the department's
+        # manager are brought in at once, each once.
+        "escalation",
+        "escalation",
+        "escalation",
         "dispatch",
         "start_investigation",
         "record_contact",

@@ -210,7 +210,14 @@ async def test_suggestions_fill_the_form_live_and_going_below_needs_a_reason(
         await settle(pilot)
     c, _, events = case_rows(desk, "TS-20261123-0001")
     assert c.severity == "B" and "legal" in c.flags.split()
-    assert [e.kind for e in events] == ["intake", "triage_override"]
+    # The legal flag brings in the executive and legal counsel, a B case its manager.
+    assert [e.kind for e in events] == [
+        "intake",
+        "triage_override",
+        "escalation",
+        "escalation",
+        "escalation",
+    ]
     overrides = json.loads(events[1].payload)["overrides"]
     assert overrides["severity"] == {
         "suggested": "A",
