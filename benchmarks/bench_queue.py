@@ -28,13 +28,15 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from deskapp import clock, demo
+from deskapp.board import read_board
 from deskapp.cases import Desk
 from deskapp.live_queue import QueueReader
 from deskapp.overview import my_counts
 from screens.breach_board import BreachBoardScreen
-from store.engine import BUSY_TIMEOUT_MS, make_engine, read_session
+from store import board
+from store.engine import BUSY_TIMEOUT_MS, make_engine, read_session, write_session
 from store.migrate import upgrade
-from store.queue import QueueFilter, count_before, count_open, key_of, page_at, tally_by_department
+from store.queue import QueueFilter, count_before, count_open, key_of, page_at
 
 
 def build(path: Path, open_cases: int) -> str:
@@ -57,6 +59,8 @@ def build(path: Path, open_cases: int) -> str:
             )
             have += batch
             rounds += 1
+    with write_session(engine) as s:
+        board.rebuild(s)  # the copies went round the use cases: count the tiles again
     with engine.connect() as conn:
         conn.exec_driver_sql("ANALYZE")
     engine.dispose()
@@ -189,12 +193,11 @@ def bench_reads(path: Path, open_cases: int, repeats: int) -> ReadsResult:
 
         def refreshed() -> object:
             """What the board's database thread reads every few seconds (a state-filtered view
-            is re-read on a timer, `QueueReader.reload`, and the tally follows a new window),
+            is re-read on a timer, `QueueReader.reload`, and the wall follows, `read_board`),
             plus the header's counts of the supervisor's own cases (`state_counts`)."""
             now = clock.now()
             reader.reload(window, now)
-            with read_session(engine) as s:
-                tally_by_department(s, board, now=now)
+            read_board(desk, now)
             return my_counts(engine, supervisor, now)
 
         return ReadsResult(

@@ -70,6 +70,10 @@ class Settings(BaseSettings):
     #: the others, or to `deskapp escalate --watch`). A rung reaches its people within this
     #: time of coming due, while any desk runs.
     escalate_every_seconds: float = Field(default=15.0, ge=0)
+    #: The process's targets (DESIGN.md §1): the share of promises kept, per milestone, and the
+    #: share of cases resolved; the breach board and the monthly analysis judge against them.
+    on_time_target: float = Field(default=0.98, gt=0, le=1)
+    resolution_target: float = Field(default=0.90, gt=0, le=1)
     #: False runs the desk with the mouse off (keyboard-only workstations, some SSH clients).
     mouse: bool = True
 

@@ -226,12 +226,6 @@ class QueueReader:
             start = q.count_before(s, self.filter, key_of(rows[0]), now=now) if rows else 0
         return Window(start, tuple(rows), total)
 
-    def tally(self, now: datetime) -> dict[int | None, tuple[int, int]]:
-        """At-risk and breached counts per primary department for this view (the breach
-        board's line): department id (None: not dispatched) → (at risk, breached)."""
-        with read_session(self.engine) as s:
-            return q.tally_by_department(s, self.filter, now=now)
-
 
 def _trim(window: Window, lo: int, hi: int, keep: int) -> Window:
     """Keep at most `keep` rows, centred on the rows wanted."""

@@ -69,7 +69,6 @@ class _Request:
 class QueueScreen(DeskScreen):
     DEFAULT_CSS = """
     QueueScreen #queue-bar { height: 1; padding: 0 1; background: $boost; }
-    QueueScreen #queue-tally { height: 1; padding: 0 1; color: $error; }
     QueueScreen #queue-columns { height: 1; text-style: bold; color: $text-muted; }
     QueueScreen #queue-detail { height: 1; padding: 0 1; color: $text-muted; }
     QueueScreen #queue-search { dock: bottom; display: none; }
@@ -86,8 +85,6 @@ class QueueScreen(DeskScreen):
     fixed_states: frozenset[str] = frozenset()
     title_key = "queue.title"
     empty_key = "queue.empty"
-    #: A line counting at-risk and breached cases per department (the breach board's).
-    show_tally = False
 
     def __init__(self, ctx: DeskContext) -> None:
         super().__init__(ctx)
@@ -109,12 +106,20 @@ class QueueScreen(DeskScreen):
     def compose(self) -> ComposeResult:
         yield from self.compose_frame()
         yield Static("", id="queue-bar", markup=False)
-        if self.show_tally:
-            yield Static("", id="queue-tally", markup=False)
+        yield from self.compose_above_list()
         yield Static("", id="queue-columns", markup=False)
         yield QueueList(self._describe, id="queue")
         yield Static("", id="queue-detail", markup=False)
         yield SafeInput(placeholder=self.ctx.t("queue.search_prompt"), id="queue-search")
+
+    def compose_above_list(self) -> ComposeResult:
+        """What a screen built on the queue shows between its bar and its rows (the board's
+        wall); the queue shows nothing there."""
+        yield from ()
+
+    def refresh_above_list(self, now: datetime, window_changed: bool) -> None:
+        """Called on the screen's database thread after each pass: read and show what
+        `compose_above_list` added. The queue has nothing to read."""
 
     def on_mount(self) -> None:
         self.rows.placeholder = self.ctx.t("queue.loading")
@@ -350,23 +355,6 @@ class QueueScreen(DeskScreen):
         self._show_bar()
         self.loaded.set()
 
-    def _show_tally(self, tally: dict[int | None, tuple[int, int]]) -> None:
-        """Worst department first: most breached, then most at risk."""
-        t = self.ctx.t
-        worst = sorted(tally.items(), key=lambda item: (-item[1][1], -item[1][0]))
-        parts = [
-            t(
-                "queue.board_dept",
-                name=self._depts.get(dept or 0) or t("queue.board_undispatched"),
-                breached=late,
-                at_risk=risk,
-            )
-            for dept, (risk, late) in worst
-        ]
-        line = t("queue.board_depts", list=" · ".join(parts)) if parts else ""
-        shown = safe_line(line, no_wrap=True, overflow="ellipsis")
-        self.query_one("#queue-tally", Static).update(shown)
-
     def _show_status(self, status: str) -> None:
         if status != self._status:
             self._status = status
@@ -418,8 +406,8 @@ class QueueScreen(DeskScreen):
                 if reader is not None and not window.counted:
                     window = reader.count(window, now)
                     self.app.call_from_thread(self._show_window, window, "")
-                if reader is not None and self.show_tally and window is not before:
-                    self.app.call_from_thread(self._show_tally, reader.tally(now))
+                if reader is not None:
+                    self.refresh_above_list(now, window is not before)
                 if self._requests.empty():
                     self.idle.set()
             except Exception as exc:  # locked, gone, timed out: keep the last rows, say so

@@ -77,8 +77,25 @@ class Complaint(SQLModel, table=True):
     __table_args__ = (
         # The live queue: open cases ordered by the next promise to break.
         sa.Index("ix_complaint_open_next_due", "is_open", "next_due_at"),
-        # Alerts: the cases that turned at risk since the last poll.
-        sa.Index("ix_complaint_open_next_warn", "is_open", "next_warn_at"),
+        # Alerts: the cases that turned at risk since the last poll. With the department,
+        # severity and status beside the instant, the breach board counts the cases at risk
+        # and breached per tile from the index alone (store.board).
+        sa.Index(
+            "ix_complaint_board_warn",
+            "is_open",
+            "next_warn_at",
+            "primary_dept_id",
+            "severity",
+            "status",
+        ),
+        sa.Index(
+            "ix_complaint_board_due",
+            "is_open",
+            "next_due_at",
+            "primary_dept_id",
+            "severity",
+            "status",
+        ),
         sa.Index("ix_complaint_dept_open", "primary_dept_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_assignee_open", "assignee_id", "is_open", "next_due_at"),
         sa.Index("ix_complaint_owner_open", "first_owner_id", "is_open", "next_due_at"),
@@ -153,7 +170,12 @@ class Complaint(SQLModel, table=True):
 
 
 class Milestone(SQLModel, table=True):
-    __table_args__ = (sa.Index("ix_milestone_open_due", "is_open", "due_at"),)
+    __table_args__ = (
+        sa.Index("ix_milestone_open_due", "is_open", "due_at"),
+        # The breach board: today's outcomes per milestone, the oldest unacknowledged case.
+        sa.Index("ix_milestone_met_at", "met_at"),
+        sa.Index("ix_milestone_kind_open_due", "kind", "is_open", "due_at"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
@@ -292,6 +314,20 @@ class EscalationDue(SQLModel, table=True):
     #: The highest rung this milestone has reached (0: none yet).
     reached: int = 0
     due_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True, index=True))
+
+
+class BoardTally(SQLModel, table=True):
+    """Open and paused cases per breach-board tile (department × severity), kept by every
+    use case that opens, closes, pauses, moves or reclassifies a case, in its transaction:
+    counting 100,000 open cases on every refresh is what the board must not do. Department 0
+    is "not yet dispatched". `deskapp.board` proves it against a recount."""
+
+    __tablename__ = "board_tally"
+
+    dept_id: int = Field(primary_key=True)
+    severity: str = Field(primary_key=True, max_length=1)
+    open: int = 0
+    paused: int = 0
 
 
 class CasePresence(SQLModel, table=True):

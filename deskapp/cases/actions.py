@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 
 from deskapp import audit, clock, ladder, permissions, workflow
 from deskapp import milestones as ms
-from deskapp.cases import escalations, steps
+from deskapp.cases import escalations, steps, tally
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, case_facts, department_contact, retrying
 from deskapp.cases.inbox import CASE_STEP, DISPATCH_NOTICE, HANDOVERS
@@ -98,6 +98,7 @@ class CaseActions(DeskBase):
             facts = case_facts(c)
             t = workflow.check(action, facts, actor.facts(), params, self.rules)
             before = _snapshot(c)
+            was = tally.standing(c)
             assert c.id is not None
             rows = ms.load(s, c.id)
             extra = steps.apply(t.action, steps.Step(s, c, params, actor.staff_id, now))
@@ -118,6 +119,7 @@ class CaseActions(DeskBase):
             ms.set_head(c, rows, self.policy, self.calendars)
             for row in rows:
                 s.add(row)
+            tally.keep(s, was, tally.standing(c))
             escalations.follow(s, c, rows, self.policy, self.calendars)
             people = escalations.People(s)
             if t.action == "escalate":

@@ -21,7 +21,7 @@ from sqlmodel import Session, col, select
 
 from deskapp import audit, clock, numbering, permissions, seals, sla, triage
 from deskapp import milestones as ms
-from deskapp.cases import escalations
+from deskapp.cases import escalations, tally
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, retrying
 from deskapp.domain import (
@@ -234,6 +234,7 @@ class IntakeCases(DeskBase):
                 )
             if form.request_key:
                 s.add(IntakeKey(key=form.request_key, complaint_id=complaint.id))
+            tally.keep(s, None, tally.standing(complaint))
             escalations.follow(s, complaint, rows, self.policy, self.calendars)
             escalations.alert_case(s, complaint, self.policy, now)
             return IntakeResult(complaint.id, complaint.number, now, promised, repeat)

@@ -37,6 +37,7 @@ from deskapp.demo.story import Draft, Storyteller
 from deskapp.domain import CustomerTier
 from deskapp.overview import DEMO_EVENT
 from deskapp.seals import sql_table
+from store import board
 from store.engine import read_session, write_session
 from store.models import AuditHead, Staff
 
@@ -288,6 +289,7 @@ def generate(
         sync_sequences(s)
         # The ladder watches the open promises from now: rungs already past are the story's.
         escalations.adopt(s, None, policy, calendars, clock.now())
+        board.bump(s, board.recount(s, first_ids.complaint))  # the breach board's tiles
         # The mark `is_demo` looks for: the sign-in screen then lists the demo accounts.
         audit.append(s, kind=DEMO_EVENT, actor_id=None, payload={"cases": cases, "seed": seed})
         sealed = seals.seal_pending(s)

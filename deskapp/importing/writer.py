@@ -32,6 +32,7 @@ from deskapp.demo.writer import link_events, reserve_numbers, sync_sequences
 from deskapp.domain import MilestoneKind, Severity, Status
 from deskapp.importing.plan import Case
 from deskapp.seals import sql_table
+from store import board
 from store.engine import read_session, write_session
 from store.models import AuditHead, Complaint, Staff
 from store.phones import normal_phone
@@ -252,6 +253,7 @@ class Writer:
         # Open cases come under the ladder from here; what their promises passed before the
         # import is history, not news to page anyone about.
         escalations.adopt(s, ids, self.policy, self.calendars, clock.now())
+        board.bump(s, board.recount(s, min(ids)))  # the breach board's tiles count them
         last_hash = self._events(s, conn, head, cases, ids, numbers, now)
         head.last_hash = last_hash
         s.add(head)

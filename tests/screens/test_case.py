@@ -83,6 +83,7 @@ async def act(
     await settle(pilot)
     if app.screen is dialog:
         assert isinstance(dialog, CaseActionDialog)
+        print(f"{key}: the dialog stayed open: {error_of(dialog)!r}")  # shown when a test fails
         return dialog
     await settle(pilot)
     return None

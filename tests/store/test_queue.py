@@ -18,6 +18,7 @@ from sqlmodel import col, select
 from deskapp import clock
 from deskapp.cases import Desk, IntakeForm
 from deskapp.domain import Channel, RiskFlag, Severity
+from store import board
 from store.engine import read_session, write_session
 from store.models import Complaint, Customer
 from store.queue import (
@@ -31,7 +32,6 @@ from store.queue import (
     page_at,
     page_before,
     rows_by_ids,
-    tally_by_department,
 )
 from tests.conftest import seed_staff
 
@@ -416,19 +416,18 @@ def test_state_kind_and_position_reads_agree_with_the_reference(desk10: Desk10) 
     assert state_of(cases[i[5]], now) == "at_risk"
     with read_session(desk10.engine) as s, pytest.raises(ValueError, match="now"):
         page_after(s, QueueFilter(states=frozenset({"breached"})), None, 5)
-    # The breach board's tally: (at risk, breached) per department, for any view.
-    for flt in (QueueFilter(), QueueFilter(severities=frozenset({"A", "B"}))):
-        tally: dict[int | None, list[int]] = {}
-        for case_id in reference(desk10.engine, flt):
-            c = cases[case_id]
-            state = state_of(c, now)
-            if state in ("at_risk", "breached"):
-                counts = tally.setdefault(c.primary_dept_id, [0, 0])
-                counts[state == "breached"] += 1
-        assert tally, flt
-        with read_session(desk10.engine) as s:
-            got = tally_by_department(s, flt, now=now)
-        assert got == {k: tuple(v) for k, v in tally.items()}, flt
+    # The breach board's tiles: (at risk, breached) per department × severity, from the
+    # covering indexes (store.board.risk), as the queue's own states judge them.
+    tiles: dict[tuple[int, str], list[int]] = {}
+    for case_id in everything:
+        c = cases[case_id]
+        state = state_of(c, now)
+        if state in ("at_risk", "breached"):
+            tiles.setdefault((c.primary_dept_id or 0, c.severity), [0, 0])[state == "breached"] += 1
+    assert tiles
+    with read_session(desk10.engine) as s:
+        got = {k: v for k, v in board.risk(s, now).items() if any(v)}
+    assert got == {k: tuple(v) for k, v in tiles.items()}
     kinds = QueueFilter(kinds=frozenset({"resolve"}))
     assert walk_forward(desk10.engine, kinds, 2) == reference(desk10.engine, kinds)
     assert len(reference(desk10.engine, kinds)) == 5
