@@ -316,6 +316,25 @@ def board_rows(opts: Options) -> list[Row]:
     ]
 
 
+def report_rows(opts: Options) -> list[Row]:
+    """The monthly analysis on a desk of 1,000,000 cases (issue 11: at most 3 s)."""
+    from benchmarks.bench_report import bench_report
+
+    cases = 100_000 if opts.quick else 1_000_000
+    r = bench_report(opts.workdir / "report.db", cases, READS[1] if opts.quick else READS[0])
+    return [
+        Row(
+            f"monthly analysis, every figure (deskapp.report.build), {r.month_cases:,} cases "
+            f"that month of {r.cases:,}",
+            r.report_ms,
+            "ms",
+            "a plain SELECT count(*) of the same month's cases, same file",
+            r.count_ms,
+            rate=False,
+        )
+    ]
+
+
 def key_rows(opts: Options) -> list[Row]:
     from benchmarks.bench_keys import TEXT, bench_keys
 
@@ -437,6 +456,7 @@ BENCHES: list[Bench] = [
     import_rows,
     load_rows,
     board_rows,
+    report_rows,
     queue_rows,
 ]
 

@@ -29,6 +29,7 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from deskapp import clock
+from deskapp.app_keys import GlobalKeys
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
@@ -39,7 +40,6 @@ from deskapp.scripts import ScriptLibrary
 from deskapp.startup import let_collector_go
 from screens.base import HoldsDraft, report_failure
 from screens.dialogs.confirm import ConfirmDialog
-from screens.help import HelpScreen
 from screens.palette import DeskCommands
 from screens.sign_in import SignInScreen
 from widgets.key_bar import key_display
@@ -51,7 +51,6 @@ if TYPE_CHECKING:
     from deskapp.cases import Actor, Desk
     from deskapp.config import Settings
     from deskapp.first_settings import FirstSettings
-    from screens.queue import QueueScreen
 
 #: What the worker that opens the desk imports while the person types, so that the first
 #: screens after sign-in (and the keys that open the others) do not wait for an import.
@@ -87,7 +86,7 @@ def os_login() -> str:
     return login()
 
 
-class DeskApp(KeyOrderedApp[None]):
+class DeskApp(GlobalKeys, KeyOrderedApp[None]):
     TITLE = "投诉处理台 Complaint desk"
     # Toasts as Textual draws them take half an 80-column screen and five lines each: keep
     # them to the lines they need, at most 40 % of the width.
@@ -103,7 +102,8 @@ class DeskApp(KeyOrderedApp[None]):
         Binding("f3", "queue", "Queue", id="app.queue"),
         Binding("f4", "breach_board", "Breaches", id="app.breach_board"),
         Binding("f7", "inbox", "Inbox", id="app.inbox"),
-        Binding("f8", "import_file", "Import", id="app.import"),
+        Binding("f8", "report", "Report", id="app.report"),
+        Binding("ctrl+o", "import_file", "Import", id="app.import"),
         Binding("f9", "admin", "Staff admin", id="app.admin"),
         Binding("ctrl+q", "request_quit", "Quit", id="app.quit", priority=True),
     ]
@@ -484,95 +484,6 @@ class DeskApp(KeyOrderedApp[None]):
         for screen in self.screen_stack:
             if isinstance(screen, intake.IntakeScreen):
                 screen.flush_draft()
-
-    # -- global actions -------------------------------------------------------------------------
-
-    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        """Desk actions appear (in the key bar and help) only once somebody is signed in; the
-        breach board only for the roles that watch it. A locked desk offers nothing but quit."""
-        if self._locked and action != "request_quit":
-            return False
-        if (
-            action in ("new_complaint", "queue", "breach_board", "inbox", "import_file", "admin")
-            and self.ctx.actor is None
-        ):
-            return False
-        if action == "import_file":
-            return self._allowed("import")
-        if action == "admin":
-            from screens.admin import may_administer
-
-            return may_administer(self.ctx)
-        if action == "breach_board":
-            from screens.breach_board import BOARD_ROLES
-
-            return bool(self.ctx.me.roles & BOARD_ROLES)
-        if action == "new_complaint":
-            return self._allowed("intake")
-        return True
-
-    def _allowed(self, operation: str) -> bool:
-        """F2 (intake) and F8 (import) are offered to the roles the permission table lets do
-        them; the use cases check again."""
-        from deskapp import permissions
-
-        return self.ctx.actor is not None and permissions.allows(
-            operation, self.ctx.me.facts(), None
-        )
-
-    def action_import_file(self) -> None:
-        from screens.import_file import ImportScreen
-
-        if self._allowed("import") and not isinstance(self.screen, ImportScreen):
-            self.push_screen(ImportScreen(self.ctx))
-
-    def action_queue(self) -> None:
-        from screens.queue import QueueScreen
-
-        self._show_live(QueueScreen)
-
-    def action_breach_board(self) -> None:
-        from screens.breach_board import BOARD_ROLES, BreachBoardScreen
-
-        if self.ctx.actor is not None and self.ctx.me.roles & BOARD_ROLES:
-            self._show_live(BreachBoardScreen)
-
-    def _show_live(self, kind: type[QueueScreen]) -> None:
-        """Go back to the screen of this kind if it is open (it kept its place), else open it."""
-        if self.ctx.actor is None or type(self.screen) is kind:
-            return
-        for screen in reversed(self.screen_stack):
-            if type(screen) is kind:
-                while self.screen is not screen:
-                    self.pop_screen()
-                return
-        self.push_screen(kind(self.ctx))
-
-    def action_inbox(self) -> None:
-        from screens.inbox import InboxScreen
-
-        if self.ctx.actor is not None and not isinstance(self.screen, InboxScreen):
-            self.push_screen(InboxScreen(self.ctx))
-
-    def action_admin(self) -> None:
-        """F9, admins only: the key and the palette are not offered to anyone else, and the
-        screen refuses anyone else who reaches it."""
-        from screens.admin import AdminScreen, may_administer
-
-        if may_administer(self.ctx) and not isinstance(self.screen, AdminScreen):
-            self.push_screen(AdminScreen(self.ctx))
-
-    def action_help(self) -> None:
-        if not isinstance(self.screen, HelpScreen):
-            self.push_screen(HelpScreen(self.ctx, self.screen))
-
-    def action_new_complaint(self) -> None:
-        from screens.intake import DRAFT_KIND, IntakeScreen
-
-        if not self._allowed("intake") or isinstance(self.screen, IntakeScreen):
-            return
-        draft = self.ctx.drafts.load(self.ctx.me.login, DRAFT_KIND)
-        self.push_screen(IntakeScreen(self.ctx, draft=draft.values if draft else None))
 
     def action_request_quit(self) -> None:
         busy = [s for s in self.screen_stack if isinstance(s, HoldsDraft)]

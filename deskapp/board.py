@@ -11,8 +11,8 @@ The open and paused counts are kept by the use cases (`deskapp.cases.tally`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import datetime, time
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta
 from typing import TYPE_CHECKING
 
 from sqlmodel import col, select
@@ -45,6 +45,8 @@ class BoardView:
     #: (number, subject, registered at) of the case longest without its apology.
     oldest_unacknowledged: tuple[str, str, datetime] | None
     read_at: datetime
+    #: (key, cases, last complaint at) of the batch issues still taking complaints.
+    batches: list[tuple[str, int, datetime]] = field(default_factory=list)
 
     def totals(self) -> Counts:
         t = self.tiles.values()
@@ -83,6 +85,7 @@ def read_board(desk: Desk, now: datetime, waiting_limit: int = 8) -> BoardView:
         }
         outcomes = sql.outcomes(s, midnight, now)
         oldest = sql.oldest_unacknowledged(s)
+        batches = sql.open_batches(s, now - timedelta(hours=desk.settings.batch_window_hours))
         waiting = sql.waiting_escalations(s)[:waiting_limit]
         ids = [w[0] for w in waiting] + ([oldest[0]] if oldest else [])
         named = (
@@ -105,4 +108,5 @@ def read_board(desk: Desk, now: datetime, waiting_limit: int = 8) -> BoardView:
         if oldest and oldest[0] in named
         else None,
         read_at=now,
+        batches=batches,
     )

@@ -228,6 +228,8 @@ def _entry(
     if isinstance(contact, dict):  # how the customer was reached, and what came of it
         mode = catalog.text(f"case_action.mode.{contact.get('mode', 'phone')}", lang)
         said.insert(0, f"{mode}: {contact.get('outcome', '')}".strip(": "))
+    if event.kind in ("batch_joined", "batch_opened") and payload.get("key"):
+        said.insert(0, f"{payload['key']} ({payload.get('cases', '?')})")
     if event.kind in LADDER_EVENTS and "level" in payload:
         said.insert(0, _rung_words(payload, staff, lang))
     text = " ".join(said).strip()

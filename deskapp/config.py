@@ -8,6 +8,7 @@ at all.
 
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
@@ -74,8 +75,30 @@ class Settings(BaseSettings):
     #: share of cases resolved; the breach board and the monthly analysis judge against them.
     on_time_target: float = Field(default=0.98, gt=0, le=1)
     resolution_target: float = Field(default=0.90, gt=0, le=1)
+    #: A batch issue (批量问题): at least this many complaints with the same product, order
+    #: batch, or category and keyword within the window (deskapp.batches).
+    batch_min_cases: int = Field(default=5, ge=2)
+    batch_window_hours: float = Field(default=24.0, gt=0)
+    #: How an order reference names its batch: a regular expression whose first group is the
+    #: batch ("^(.+)-[0-9]+$" reads SO-2026-11-0042 as batch SO-2026-11); "" leaves order
+    #: batches out.
+    order_batch_pattern: str = ""
+    #: The department whose manager hears of every batch issue with the executive.
+    quality_department: str = "QA"
     #: False runs the desk with the mouse off (keyboard-only workstations, some SSH clients).
     mouse: bool = True
+
+    @field_validator("order_batch_pattern")
+    @classmethod
+    def _a_pattern_with_a_group(cls, value: str) -> str:
+        if value:
+            try:
+                compiled = re.compile(value)
+            except re.error as exc:
+                raise ValueError(f"not a regular expression: {exc}") from None
+            if compiled.groups < 1:
+                raise ValueError("the pattern needs a group (…) that captures the batch")
+        return value
 
     @field_validator("timezone")
     @classmethod

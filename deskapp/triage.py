@@ -404,6 +404,25 @@ def suggest(
     return Suggestions(category, severity, department, flags, claim_type)
 
 
+def topic_words(
+    subject: str,
+    description: str,
+    demand: str,
+    category: Category,
+    rules: TriageRules | None = None,
+) -> list[str]:
+    """The keywords of `category`'s rules found in the texts, as normalised: what complaints
+    about one thing share beyond a product reference (deskapp.batches)."""
+    rules = rules or default_rules()
+    texts = [
+        (name, normalise(value))
+        for name, value in zip(FIELDS, (subject, description, demand), strict=True)
+        if value
+    ]
+    found = {w for hit in _scan(rules, texts) if hit.rule.category is category for w in hit.found}
+    return sorted(found)
+
+
 def _canonical(name: str, value: str) -> str:
     value = value.strip()
     if name == "flags":

@@ -26,6 +26,7 @@ def keyed() -> tuple[type, ...]:
     from screens.inbox import InboxScreen
     from screens.intake import IntakeScreen
     from screens.queue import QueueScreen
+    from screens.report import ReportScreen
     from screens.sign_in import SignInScreen
     from widgets.queue_list import QueueList
 
@@ -36,6 +37,7 @@ def keyed() -> tuple[type, ...]:
         QueueList,
         QueueFilterDialog,
         BreachBoardScreen,
+        ReportScreen,
         IntakeScreen,
         ReadBackScreen,
         RegisteredScreen,

@@ -19,7 +19,7 @@ from sqlalchemy import ColumnElement, case, delete, func, literal, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from store.models import BoardTally, Complaint, Escalation, Milestone
+from store.models import BatchIssue, BoardTally, Complaint, Escalation, Milestone
 from store.queue import PAUSED_STATUS
 
 #: (department id, 0 for none; severity)
@@ -164,3 +164,17 @@ def waiting_escalations(session: Session, look_back: int = 500) -> list[tuple[in
     for cid, level, at in rows:
         seen.setdefault(int(cid), (int(cid), int(level), at))
     return list(seen.values())
+
+
+def open_batches(
+    session: Session, since: datetime, limit: int = 20
+) -> list[tuple[str, int, datetime]]:
+    """(key, cases, last complaint at) of the batch issues still taking complaints (one came
+    since `since`), most recent first."""
+    rows = session.execute(
+        select(col(BatchIssue.key), col(BatchIssue.cases), col(BatchIssue.last_at))
+        .where(col(BatchIssue.last_at) >= since)
+        .order_by(col(BatchIssue.last_at).desc())
+        .limit(limit)
+    ).all()
+    return [(str(k), int(n), at) for k, n, at in rows]

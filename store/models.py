@@ -174,6 +174,8 @@ class Milestone(SQLModel, table=True):
         sa.Index("ix_milestone_open_due", "is_open", "due_at"),
         # The breach board: today's outcomes per milestone, the oldest unacknowledged case.
         sa.Index("ix_milestone_met_at", "met_at"),
+        # The monthly analysis: the promises that came due in a period.
+        sa.Index("ix_milestone_due_at", "due_at"),
         sa.Index("ix_milestone_kind_open_due", "kind", "is_open", "due_at"),
     )
 
@@ -289,6 +291,8 @@ class Escalation(SQLModel, table=True):
     escalate step) and is unique: two desks sweeping at once cannot both write it, so each
     rung reaches its people exactly once."""
 
+    __table_args__ = (sa.Index("ix_escalation_at", "at"),)
+
     id: int | None = Field(default=None, primary_key=True)
     key: str = Field(max_length=80, unique=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
@@ -328,6 +332,42 @@ class BoardTally(SQLModel, table=True):
     severity: str = Field(primary_key=True, max_length=1)
     open: int = 0
     paused: int = 0
+
+
+class BatchKey(SQLModel, table=True):
+    """What a complaint has in common with others, one row per key (deskapp.batches): its
+    product, its order batch, its category and keyword. Counting a key's complaints within
+    the batch window is then one index range."""
+
+    __tablename__ = "batch_key"
+    __table_args__ = (sa.Index("ix_batch_key_key_at", "key", "at"),)
+
+    key: str = Field(primary_key=True, max_length=120)
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    at: datetime = Field(sa_column=_instant())
+
+
+class BatchIssue(SQLModel, table=True):
+    """Many complaints about one thing in a short window: a batch issue (批量问题). It stays
+    open to later complaints while they keep coming within the window of the last one."""
+
+    __tablename__ = "batch_issue"
+    __table_args__ = (sa.Index("ix_batch_issue_key_last", "key", "last_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    key: str = Field(max_length=120)
+    opened_at: datetime = Field(sa_column=_instant())
+    last_at: datetime = Field(sa_column=_instant(index=True))
+    cases: int = 0
+    #: The event that opened it (its notices name it).
+    event_id: int | None = Field(default=None, foreign_key="case_event.id")
+
+
+class BatchMember(SQLModel, table=True):
+    __tablename__ = "batch_member"
+
+    batch_id: int = Field(foreign_key="batch_issue.id", primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True, index=True)
 
 
 class CasePresence(SQLModel, table=True):

@@ -121,6 +121,7 @@ class BoardWall(Static):
             line.append_text(entry)
         text.append("\n")
         text.append_text(line)
+        self._batches(text, view)
         oldest = view.oldest_unacknowledged
         text.append("\n" + t("board.oldest"), style="bold")
         if oldest is None:
@@ -130,6 +131,30 @@ class BoardWall(Static):
             text.append(f"  {number} ")
             text.append(_span((now - since).total_seconds()), style="bold")
             text.append("  " + one_line(subject), style="dim")
+
+    def _batches(self, text: Text, view: BoardView) -> None:
+        """Batch issues still taking complaints, newest first: a page for the supervisor."""
+        t = self._t
+        line = Text(t("board.batches"), style="bold")
+        if not view.batches:
+            line.append("  " + t("board.none_batches"), style="dim")
+        width = (self.size.width or 80) - 2
+        for n, (key, cases, _at) in enumerate(view.batches):
+            kind, _, what = key.partition(":")
+            label = t(f"board.batch_kind.{kind}") if kind in ("product", "order", "topic") else kind
+            if kind == "topic":
+                category, _, word = what.partition(":")
+                what = f"{t(f'enum.category.{category}')}/{word}"
+            entry = Text(f"  {label} {one_line(what)} ", style="bold red")
+            entry.append(t("board.batch_cases", count=cases), style="red")
+            rest = Text("  " + t("board.and_more", count=len(view.batches) - n), style="dim")
+            last = n == len(view.batches) - 1
+            if line.cell_len + entry.cell_len + (0 if last else rest.cell_len) > width:
+                line.append_text(rest)
+                break
+            line.append_text(entry)
+        text.append("\n")
+        text.append_text(line)
 
 
 def _wide(text: str) -> int:

@@ -19,9 +19,9 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlmodel import Session, col, select
 
-from deskapp import audit, clock, numbering, permissions, seals, sla, triage
+from deskapp import audit, batches, clock, numbering, permissions, seals, sla, triage
 from deskapp import milestones as ms
-from deskapp.cases import escalations, tally
+from deskapp.cases import batching, escalations, tally
 from deskapp.cases.actor import Actor
 from deskapp.cases.base import DeskBase, retrying
 from deskapp.domain import (
@@ -203,6 +203,9 @@ class IntakeCases(DeskBase):
             ms.set_head(complaint, rows, self.policy, self.calendars)
             s.add(complaint)
             promised = next(r.due_at for r in rows if r.kind == MilestoneKind.CONTACT.value)
+            found = batching.find(
+                s, complaint, self._batch_keys(form, chosen.category), self.settings, now
+            )
             audit.append(
                 s,
                 kind="intake",
@@ -234,10 +237,22 @@ class IntakeCases(DeskBase):
                 )
             if form.request_key:
                 s.add(IntakeKey(key=form.request_key, complaint_id=complaint.id))
+            batching.record(s, complaint, found, self.settings, actor.staff_id, now)
             tally.keep(s, None, tally.standing(complaint))
             escalations.follow(s, complaint, rows, self.policy, self.calendars)
             escalations.alert_case(s, complaint, self.policy, now)
             return IntakeResult(complaint.id, complaint.number, now, promised, repeat)
+
+    def _batch_keys(self, form: IntakeForm, category: str) -> list[str]:
+        """What this complaint may share with others (deskapp.batches)."""
+        cat = Category(category)
+        return batches.keys(
+            product_ref=form.product_ref,
+            order_ref=form.order_ref,
+            category=cat,
+            words=triage.topic_words(form.subject, form.description, form.demand, cat),
+            order_batch_pattern=self.settings.order_batch_pattern,
+        )
 
     def _made_before(self, s: Session, key: str) -> IntakeResult | None:
         """The case this registration made on an earlier try, told as that try would have."""

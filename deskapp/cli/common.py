@@ -26,7 +26,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 #: Where each top-level command lives. A command's module is imported only when that command
 #: runs (or `--help` lists them all): `deskapp run` paints its sign-in screen sooner without
-#: the other fourteen modules, and `tests/deskapp/test_cli_commands.py` checks this table
+#: the other fifteen modules, and `tests/deskapp/test_cli_commands.py` checks this table
 #: against what the modules register.
 COMMAND_MODULES = {
     "audit": "audit",
@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "keys": "docs",
     "notice": "notice",
     "permissions": "docs",
+    "report": "report",
     "run": "desk",
     "serve": "serve",
     "sla": "sla",

@@ -95,6 +95,7 @@ def test_five_desks_sweeping_at_once_reach_each_rung_once(
     db_url: str, engine: Engine, staffed: dict[str, int]
 ) -> None:
     desk = Desk(engine)
+    desk.settings.batch_min_cases = 10_000  # twenty alike would make a batch, paged apart
     for n in range(20):
         _register(desk, n)
     start = clock.now()

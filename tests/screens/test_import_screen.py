@@ -29,7 +29,7 @@ async def test_supervisor_dry_runs_then_imports_with_progress(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "supervisor")
-        await pilot.press("f8")
+        await pilot.press("ctrl+o")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ImportScreen)
@@ -68,7 +68,7 @@ async def test_a_file_that_cannot_be_read_is_said_on_screen(
     app = make_app(lang="zh")
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "admin")
-        await pilot.press("f8")
+        await pilot.press("ctrl+o")
         await settle(pilot)
         screen = app.screen
         assert isinstance(screen, ImportScreen)
@@ -86,6 +86,6 @@ async def test_agents_are_not_offered_the_import(make_app: MakeApp) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         await sign_in(pilot, "agent")
         assert app.check_action("import_file", ()) is False
-        await pilot.press("f8")
+        await pilot.press("ctrl+o")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)

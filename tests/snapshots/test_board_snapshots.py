@@ -14,7 +14,7 @@ from sqlalchemy.engine import Engine
 from textual.pilot import Pilot
 
 from deskapp.app import DeskApp
-from deskapp.cases import Desk
+from deskapp.cases import Desk, IntakeForm
 from deskapp.drafts import DraftStore
 from screens.breach_board import BreachBoardScreen
 from store import board
@@ -28,7 +28,7 @@ Compare = Callable[..., bool]
 
 
 def board_desk(engine: Engine) -> Desk:
-    """Cases in every state, two departments, a manager's escalation waiting."""
+    """Cases in every state, two departments, a manager's escalation waiting, a batch issue."""
     staff = seed_staff(engine)
     desk = Desk(engine)
     desk.settings.calendar_warning_days = 0
@@ -39,9 +39,14 @@ def board_desk(engine: Engine) -> Desk:
     due_in(desk.engine, n[3], 30, status="pending_customer")
     due_in(desk.engine, n[4], -5, primary_dept_id=staff["dept:QA"])
     due_in(desk.engine, n[5], 8, primary_dept_id=staff["dept:LOG"])
-    desk.act(
-        desk.actor("agent"), n[4], "escalate", expected_version=None, reason="客户要求经理回电"
-    )
+    agent = desk.actor("agent")
+    desk.act(agent, n[4], "escalate", expected_version=None, reason="客户要求经理回电")
+    for i in range(5):  # five complaints about one product: a batch issue
+        form = IntakeForm(
+            phone=f"139{i:08d}", name=f"李{i}", subject="风扇异响", description="d", demand="x",
+            product_ref="FAN-9", acknowledged=True,
+        )  # fmt: skip
+        desk.intake(agent, form)
     with write_session(engine) as s:
         board.rebuild(s)  # the times and departments above were set round the use cases
     return desk
