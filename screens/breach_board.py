@@ -5,7 +5,8 @@ breached and waiting cases, today's promises kept against the target, the escala
 for a decision and the case longest without its apology. Below, every case at risk or breached,
 most overdue first, with its assignee and escalation level: the queue with its state filter
 fixed, so its filters, search and `enter` work the same. `d` narrows the list to the worst
-department, then the next; `x` clears it. The wall is read from counts the use cases keep and
+department, then the next; `x` clears it; `r` and `e` open the highlighted case with its
+assign or escalate dialog. The wall is read from counts the use cases keep and
 from indexes (`deskapp.board`), on every change any desk makes and every few seconds as
 promises turn, and it shows fewer departments on a short screen.
 
@@ -43,6 +44,8 @@ class BreachBoardScreen(QueueScreen):
     empty_key = "queue.board_none"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("d", "next_department", "Department", id="board.department"),
+        Binding("r", "reassign", "Reassign", id="board.reassign"),
+        Binding("e", "escalate", "Escalate", id="board.escalate"),
     ]
     DEFAULT_CSS = """
     BreachBoardScreen #board-notice { height: auto; padding: 0 1; color: $warning; display: none; }
@@ -103,3 +106,18 @@ class BreachBoardScreen(QueueScreen):
         cycle: list[int | None] = [*order, None]
         nxt = cycle[(cycle.index(current) + 1) % len(cycle)] if current in cycle else order[0]
         self._set_filter(replace(self.filter, department_id=nxt))
+
+    def action_reassign(self) -> None:
+        """The highlighted case, with its assign dialog open (who may assign, may)."""
+        self._open_with("assign")
+
+    def action_escalate(self) -> None:
+        """The highlighted case, with its escalate dialog open: a reason, then the next rung."""
+        self._open_with("escalate")
+
+    def _open_with(self, action: str) -> None:
+        from screens.case import CaseScreen
+
+        row = self.rows.selected
+        if row is not None:
+            self.app.push_screen(CaseScreen(self.ctx, row.number, then=action))

@@ -121,9 +121,12 @@ class CaseScreen(DeskScreen):
         Binding("escape", "back", "Back", id="case.back"),
     ]
 
-    def __init__(self, ctx: DeskContext, number: str) -> None:
+    def __init__(self, ctx: DeskContext, number: str, then: str | None = None) -> None:
+        """`then`: a workflow action to open once the case is on screen (the breach board's
+        reassign and escalate keys), if this person may take it now."""
         super().__init__(ctx)
         self.number = number
+        self._then = then
         self.detail: CaseDetail | None = None
         self.offered: frozenset[str] = frozenset()
         #: The unmasked contact after a (recorded) reveal; kept while the screen is open.
@@ -265,6 +268,13 @@ class CaseScreen(DeskScreen):
     def _show(self, detail: CaseDetail) -> None:
         self.detail = detail
         self.offered = frozenset(detail.offered(self.ctx.me, self.ctx.desk.rules))
+        if self._then is not None:
+            action, self._then = self._then, None
+            if action in self.offered:
+                self.call_after_refresh(self.action_act, action)
+            else:
+                label = self.ctx.t(f"action.{action}")
+                self.notify(self.ctx.t("case.not_offered", action=label), severity="warning")
         self._status("")
         self.query_one("#case-head", Static).update(self._head(detail))
         self._tick()

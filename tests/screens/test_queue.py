@@ -9,7 +9,7 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 from sqlmodel import col
 from textual.geometry import Region
-from textual.widgets import Input, Static
+from textual.widgets import Input, Static, TextArea
 
 from deskapp import clock
 from deskapp.cases import Desk, IntakeForm
@@ -310,3 +310,38 @@ async def test_many_alerts_at_once_make_one_small_toast_per_kind(make_app: MakeA
         assert len(toasts) == 2
         covered = sum(t.region.width * t.region.height for t in toasts)
         assert covered < 80 * 24 / 6, [t.region for t in toasts]  # not half the screen
+
+
+async def test_the_board_escalates_and_reassigns_the_highlighted_case(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    from screens.dialogs.case_action import CaseActionDialog
+
+    n = register(desk, 3)  # A, B with the legal flag (both with the executive already), C
+    clock.advance(timedelta(minutes=50))  # all unacknowledged past the warning
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "supervisor")
+        await pilot.press("f4")
+        board = app.screen
+        assert isinstance(board, BreachBoardScreen)
+        await wait_until(pilot, lambda: board.rows.window.total == 3)
+        await pilot.press("down", "down")
+        first = board.rows.selected
+        assert first is not None and first.number == n[2]
+        await pilot.press("e")
+        await wait_until(pilot, lambda: isinstance(app.screen, CaseActionDialog))
+        dialog = app.screen
+        assert isinstance(dialog, CaseActionDialog) and dialog.action == "escalate"
+        dialog.query_one("#action-reason", TextArea).text = "客户第三次来电"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen) and app.screen.number == first.number
+        assert case_rows(desk, first.number)[0].escalation_level == 2
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is board  # type: ignore[comparison-overlap]
+        # Reassign: the case has no department yet, so nobody may be assigned to it: said.
+        await pilot.press("r")
+        await settle(pilot)
+        assert isinstance(app.screen, CaseScreen)
