@@ -75,8 +75,9 @@ class BreachBoardScreen(QueueScreen):
         notice.update(safe_line("  ".join(notices)))
         notice.set_class(bool(notices), "-shown")
 
-    def refresh_above_list(self, now: datetime, window_changed: bool) -> None:
-        if not window_changed and time.monotonic() - self._wall_read < WALL_EVERY:
+    def refresh_above_list(self, now: datetime, changed: bool) -> None:
+        """Read the wall on any change any desk made, and every few seconds as time passes."""
+        if not changed and time.monotonic() - self._wall_read < WALL_EVERY:
             return
         self._wall_read = time.monotonic()
         view = read_board(self.ctx.desk, now)

@@ -117,9 +117,10 @@ class QueueScreen(DeskScreen):
         wall); the queue shows nothing there."""
         yield from ()
 
-    def refresh_above_list(self, now: datetime, window_changed: bool) -> None:
-        """Called on the screen's database thread after each pass: read and show what
-        `compose_above_list` added. The queue has nothing to read."""
+    def refresh_above_list(self, now: datetime, changed: bool) -> None:
+        """Called on the screen's database thread after each pass (`changed`: its rows moved
+        or the change feed named cases): read and show what `compose_above_list` added. The
+        queue has nothing to read."""
 
     def on_mount(self) -> None:
         self.rows.placeholder = self.ctx.t("queue.loading")
@@ -386,6 +387,7 @@ class QueueScreen(DeskScreen):
                 now = clock.now()
                 before = window
                 changed: set[int] = set()
+                news = False
                 for request in requests:
                     if request.kind == "filter" and request.filter is not None:
                         reader = QueueReader(desk.engine, request.filter)
@@ -395,6 +397,7 @@ class QueueScreen(DeskScreen):
                         window = reader.around(window, request.lo, request.hi, now)
                     elif request.kind == "changes":
                         changed |= request.affected
+                        news = True
                 if reader is not None:
                     if changed:
                         window = reader.changed(window, changed, now)
@@ -407,7 +410,9 @@ class QueueScreen(DeskScreen):
                     window = reader.count(window, now)
                     self.app.call_from_thread(self._show_window, window, "")
                 if reader is not None:
-                    self.refresh_above_list(now, window is not before)
+                    # News of any case counts, in the list or not: a case registered on track
+                    # changes the board's tiles without changing its list of late cases.
+                    self.refresh_above_list(now, window is not before or bool(news))
                 if self._requests.empty():
                     self.idle.set()
             except Exception as exc:  # locked, gone, timed out: keep the last rows, say so

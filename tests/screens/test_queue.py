@@ -345,3 +345,30 @@ async def test_the_board_escalates_and_reassigns_the_highlighted_case(
         await pilot.press("r")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
+
+
+async def test_the_wall_follows_a_case_another_desk_registers(
+    make_app: MakeApp, desk: Desk, monkeypatch: object
+) -> None:
+    """A case registered on track elsewhere changes the tiles, not the list of late cases: the
+    change feed alone must bring the wall up to date (its timer is put out of reach here)."""
+    import screens.breach_board
+
+    monkeypatch.setattr(screens.breach_board, "WALL_EVERY", 3600.0)  # type: ignore[attr-defined]
+    register(desk, 1)
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await sign_in(pilot, "supervisor")
+        await pilot.press("f4")
+        board = app.screen
+        assert isinstance(board, BreachBoardScreen)
+        await wait_until(pilot, lambda: board.wall is not None and board.wall.totals().open == 1)
+        other = Desk(desk.engine)  # another desk on the same database
+        other.intake(
+            other.actor("agent2"),
+            IntakeForm(
+                phone="13999999999", name="李", subject="新投诉", description="d", demand="x"
+            ),
+        )
+        await wait_until(pilot, lambda: board.wall is not None and board.wall.totals().open == 2)
+        assert board.rows.window.total == 0  # nothing late: the list did not move
