@@ -145,24 +145,31 @@ def oldest_unacknowledged(session: Session) -> tuple[int, datetime] | None:
 
 
 def waiting_escalations(session: Session, look_back: int = 500) -> list[tuple[int, int, datetime]]:
-    """(case id, level, reached at) of the manager and executive rungs of the last `look_back`
-    reached whose case is open and has had no step taken since: the escalations waiting for a
-    decision, newest first, one per case."""
-    rows = session.execute(
+    """(case id, level, reached at) of the manager and executive rungs, among the last
+    `look_back` reached, whose case is open and has had no step taken since: the escalations
+    waiting for a decision, newest first, one per case. Read newest-first by key, then their
+    cases by id: joining the other way round walked the open cases."""
+    rungs = session.execute(
         select(col(Escalation.complaint_id), col(Escalation.level), col(Escalation.at))
-        .join(Complaint, col(Complaint.id) == col(Escalation.complaint_id))
-        .where(
-            col(Escalation.level) >= 2,
-            col(Complaint.is_open),
-            col(Complaint.updated_at) <= col(Escalation.at),
-            col(Escalation.id)
-            > select(func.coalesce(func.max(Escalation.id), 0) - look_back).scalar_subquery(),
-        )
+        .where(col(Escalation.level) >= 2)
         .order_by(col(Escalation.id).desc())
+        .limit(look_back)
     ).all()
+    if not rungs:
+        return []
+    ids = sorted({int(r[0]) for r in rungs})
+    last_step = dict(
+        session.execute(
+            select(col(Complaint.id), col(Complaint.updated_at)).where(
+                col(Complaint.id).in_(ids), col(Complaint.is_open)
+            )
+        ).all()
+    )
     seen: dict[int, tuple[int, int, datetime]] = {}
-    for cid, level, at in rows:
-        seen.setdefault(int(cid), (int(cid), int(level), at))
+    for cid, level, at in rungs:
+        stepped = last_step.get(int(cid))
+        if stepped is not None and stepped <= at:
+            seen.setdefault(int(cid), (int(cid), int(level), at))
     return list(seen.values())
 
 

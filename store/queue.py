@@ -147,7 +147,9 @@ def _search(text: str) -> ColumnElement[bool]:
     return or_(*(col(f).contains(text, autoescape=True) for f in fields))
 
 
-def _conditions(flt: QueueFilter, now: datetime | None = None) -> list[ColumnElement[bool]]:
+def _conditions(
+    flt: QueueFilter, now: datetime | None = None, *, counting: bool = False
+) -> list[ColumnElement[bool]]:
     """The view's predicates. Department and assignee are equality prefixes of their indexes,
     which is what lets the planner pick those indexes over the desk-wide one."""
     is_open: ColumnElement[bool] = col(Complaint.is_open) == true()
@@ -182,10 +184,12 @@ def _conditions(flt: QueueFilter, now: datetime | None = None) -> list[ColumnEle
     if flt.states:
         if now is None:
             raise ValueError("a state filter needs the instant to judge states at (now=…)")
-        if flt.states == LATE_OR_AT_RISK:
-            # The breach board's view. A warning instant never comes after its due instant, so
-            # "at risk or breached" is "past the warning": one range of the covering index
-            # `ix_complaint_board_warn` instead of an OR of two ranges and a table lookup each.
+        if counting and flt.states == LATE_OR_AT_RISK:
+            # Counting the breach board's view. A warning instant never comes after its due
+            # instant, so "at risk or breached" is "past the warning": one range of the covering
+            # index `ix_complaint_board_warn` instead of an OR of two ranges. (A page keeps the
+            # OR: given the range, the planner read the whole range and sorted it by due time,
+            # where walking the due-time index finds the first page at once.)
             where += [col(Complaint.next_warn_at) <= now, col(Complaint.status) != PAUSED_STATUS]
         else:
             where.append(or_(*(_state(state, now) for state in sorted(flt.states))))
@@ -285,7 +289,7 @@ def _joined_count(where: list[ColumnElement[bool]]) -> Any:
 def count_open(session: Session, flt: QueueFilter, *, now: datetime | None = None) -> int:
     """For the scrollbar and the status line. Unlike a page this visits every matching index
     entry (an index-only count on SQLite), so call it on change, not on every tick."""
-    where = _conditions(flt, now)
+    where = _conditions(flt, now, counting=True)
     if flt.search.strip():
         return int(session.exec(_joined_count(where)).one())
     stmt = select(func.count()).select_from(Complaint).where(*where)
