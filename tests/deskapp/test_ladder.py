@@ -4,7 +4,6 @@ nothing."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,27 +13,11 @@ import pytest
 from deskapp import ladder
 from deskapp.domain import MilestoneKind, RiskFlag, Severity
 from deskapp.sla import CalendarSet, SlaPolicy, load_policy, plan
+from tests.deskapp.test_sla import Row  # the store's milestone row, mutable
 
 SH = ZoneInfo("Asia/Shanghai")
 K, S = MilestoneKind, Severity
 MONDAY_10 = datetime(2026, 11, 23, 10, 0, tzinfo=SH)
-
-
-@dataclass
-class Row:
-    kind: str
-    started_at: datetime
-    due_at: datetime
-    budget_minutes: float
-    calendar: str
-    paused_at: datetime | None = None
-    paused_seconds: float = 0.0
-    met_at: datetime | None = None
-    cancelled: bool = False
-
-    @property
-    def is_open(self) -> bool:
-        return self.met_at is None and not self.cancelled
 
 
 @pytest.fixture(scope="module")
