@@ -104,23 +104,14 @@ class BoardWall(Static):
 
     def _waiting(self, text: Text, view: BoardView) -> None:
         t, now = self._t, view.read_at
-        line = Text(t("board.waiting"), style="bold")
-        if not view.waiting:
-            line.append("  " + t("board.none_waiting"), style="dim")
-        width = (self.size.width or 80) - 2
-        for n, w in enumerate(view.waiting):
+        entries = []
+        for w in view.waiting:
             entry = Text(f"  {w.number} ")
             tone = "bold red" if w.level >= 3 else "yellow"
             entry.append(t("board.level", level=w.level), style=tone)
             entry.append(f" {_span((now - w.since).total_seconds())}", style="dim")
-            rest = Text("  " + t("board.and_more", count=len(view.waiting) - n), style="dim")
-            last = n == len(view.waiting) - 1
-            if line.cell_len + entry.cell_len + (0 if last else rest.cell_len) > width:
-                line.append_text(rest)
-                break
-            line.append_text(entry)
-        text.append("\n")
-        text.append_text(line)
+            entries.append(entry)
+        self._line(text, t("board.waiting"), t("board.none_waiting"), entries)
         self._batches(text, view)
         oldest = view.oldest_unacknowledged
         text.append("\n" + t("board.oldest"), style="bold")
@@ -135,11 +126,8 @@ class BoardWall(Static):
     def _batches(self, text: Text, view: BoardView) -> None:
         """Batch issues still taking complaints, newest first: a page for the supervisor."""
         t = self._t
-        line = Text(t("board.batches"), style="bold")
-        if not view.batches:
-            line.append("  " + t("board.none_batches"), style="dim")
-        width = (self.size.width or 80) - 2
-        for n, (key, cases, _at) in enumerate(view.batches):
+        entries = []
+        for key, cases, _at in view.batches:
             kind, _, what = key.partition(":")
             label = t(f"board.batch_kind.{kind}") if kind in ("product", "order", "topic") else kind
             if kind == "topic":
@@ -147,8 +135,18 @@ class BoardWall(Static):
                 what = f"{t(f'enum.category.{category}')}/{word}"
             entry = Text(f"  {label} {one_line(what)} ", style="bold red")
             entry.append(t("board.batch_cases", count=cases), style="red")
-            rest = Text("  " + t("board.and_more", count=len(view.batches) - n), style="dim")
-            last = n == len(view.batches) - 1
+            entries.append(entry)
+        self._line(text, t("board.batches"), t("board.none_batches"), entries)
+
+    def _line(self, text: Text, title: str, none: str, entries: list[Text]) -> None:
+        """One line of the wall: its title, then as many entries as fit, then "and n more"."""
+        line = Text(title, style="bold")
+        if not entries:
+            line.append("  " + none, style="dim")
+        width = (self.size.width or 80) - 2
+        for n, entry in enumerate(entries):
+            rest = Text("  " + self._t("board.and_more", count=len(entries) - n), style="dim")
+            last = n == len(entries) - 1
             if line.cell_len + entry.cell_len + (0 if last else rest.cell_len) > width:
                 line.append_text(rest)
                 break
