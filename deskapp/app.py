@@ -29,7 +29,6 @@ from textual.timer import Timer
 from textual.worker import Worker, WorkerState
 
 from deskapp import clock
-from deskapp.app_keys import GlobalKeys
 from deskapp.context import DeskContext
 from deskapp.display import one_line, visible
 from deskapp.domain import Role
@@ -40,6 +39,7 @@ from deskapp.scripts import ScriptLibrary
 from deskapp.startup import let_collector_go
 from screens.base import HoldsDraft, report_failure
 from screens.dialogs.confirm import ConfirmDialog
+from screens.global_keys import GlobalKeys
 from screens.palette import DeskCommands
 from screens.sign_in import SignInScreen
 from widgets.key_bar import key_display

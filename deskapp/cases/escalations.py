@@ -19,6 +19,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
+from functools import cached_property
 
 from sqlalchemy import insert, update
 from sqlalchemy.dialects import postgresql, sqlite
@@ -86,13 +87,24 @@ class Sweep:
 
 
 class People:
-    """The active staff and the departments' heads, read once per transaction."""
+    """The active staff and the departments' heads, read once per transaction, and only when
+    a step has somebody to tell (most workflow steps have nobody beyond the first owner)."""
 
     def __init__(self, s: Session) -> None:
-        rows = s.exec(select(Staff).where(col(Staff.active))).all()
-        self.staff = {int(st.id or 0): st for st in rows}
-        self.roles = {sid: parse_roles(st.roles) for sid, st in self.staff.items()}
-        self.depts = {int(d.id or 0): d for d in s.exec(select(Department)).all()}
+        self._s = s
+
+    @cached_property
+    def staff(self) -> dict[int, Staff]:
+        rows = self._s.exec(select(Staff).where(col(Staff.active))).all()
+        return {int(st.id or 0): st for st in rows}
+
+    @cached_property
+    def roles(self) -> dict[int, frozenset[Role]]:
+        return {sid: parse_roles(st.roles) for sid, st in self.staff.items()}
+
+    @cached_property
+    def depts(self) -> dict[int, Department]:
+        return {int(d.id or 0): d for d in self._s.exec(select(Department)).all()}
 
     def with_role(self, role: Role) -> list[int]:
         return sorted(sid for sid, roles in self.roles.items() if role in roles)

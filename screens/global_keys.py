@@ -1,7 +1,8 @@
 """The desk's global keys: the screens they open and to whom they are offered.
 
-Part of the composition root with `deskapp.app` (the only modules that import screens): the
-shell keeps signing in, the lock and leaving; this mixin keeps what F2–F9 and ctrl+o do. A key
+`deskapp.app` (the shell: signing in, the lock, leaving) mixes this in; it lives with the screens
+it opens, since only the shell may import screens from `deskapp`. It keeps what F2–F9 and ctrl+o
+do. A key
 is offered (in the key bar, help and palette) only to the people who may use it, and only once
 someone is signed in; a locked desk offers nothing but quit.
 """
