@@ -65,6 +65,19 @@ STAGES_FOR_STATUS: dict[Status, tuple[str, ...]] = {
 }
 
 
+def stages_for(c: Complaint | CaseRecord) -> tuple[str, ...]:
+    """The scripts for the case as it stands: a complaint judged unjustified is told its
+    rejection with the decline wording while it is investigated and once it is declined."""
+    status = Status(c.status)
+    stages = STAGES_FOR_STATUS.get(status, ())
+    if c.claim_type == ClaimType.UNJUSTIFIED.value:
+        if status == Status.REJECTED:
+            return ("decline",)
+        if status in (Status.INVESTIGATING, Status.PLAN_PROPOSED):
+            return (*stages, "decline")
+    return stages
+
+
 @dataclass(frozen=True)
 class TimelineEntry:
     at: datetime

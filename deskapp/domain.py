@@ -36,6 +36,17 @@ class ClaimType(StrEnum):
     UNJUSTIFIED = "unjustified"
 
 
+class ToldBy(StrEnum):
+    """How the customer was told a plan, a resolution or a rejection (the feedback step and a
+    rejection after investigation record it)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+    LETTER = "letter"
+
+
 class Severity(StrEnum):
     """A urgent / B serious / C general; ordered so that max() is the most severe."""
 
@@ -189,6 +200,9 @@ class CaseFacts:
     departments_left: frozenset[int]
     resume_status: Status | None = None
     escalation_level: int = 0
+    claim_type: ClaimType = ClaimType.GENERAL
+    #: Where the root cause lies is recorded, with at least one "why".
+    root_cause_known: bool = False
 
 
 @dataclass(frozen=True)

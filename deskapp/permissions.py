@@ -93,7 +93,7 @@ PERMISSIONS: dict[str, Permission] = {
         _p("pend_customer", CASE_WORKERS, Scope.INVOLVED, "a written reason"),
         _p("customer_answered", CASE_WORKERS, Scope.INVOLVED),
         _p("record_root_cause", DEPT, Scope.DEPARTMENT, "a category and at least one why"),
-        _p("propose_plan", DEPT, Scope.DEPARTMENT),
+        _p("propose_plan", DEPT, Scope.DEPARTMENT, "the root cause recorded first"),
         _p("send_to_legal", DEPT, Scope.DEPARTMENT),
         _p("legal_approve", {R.LEGAL}),
         _p("legal_return", {R.LEGAL}, condition="a written reason"),
@@ -109,7 +109,15 @@ PERMISSIONS: dict[str, Permission] = {
             "resolve",
             DEPT,
             Scope.DEPARTMENT,
-            "legal review and compensation approval done where required",
+            "root cause recorded; legal review and compensation approval done where required; "
+            "a compensation claim decided",
+        ),
+        _p(
+            "decline",
+            DEPT,
+            Scope.DEPARTMENT,
+            "judged unjustified; root cause recorded; a written reason told to the customer; "
+            "legal review first when the case is flagged",
         ),
         _p("confirm", CASE_WORKERS, Scope.INVOLVED),
         _p("give_feedback", CASE_WORKERS, Scope.INVOLVED),

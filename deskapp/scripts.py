@@ -50,7 +50,12 @@ STAGES: tuple[str, ...] = (
     "resolution",
     "feedback",
     "revisit",
+    "decline",
 )
+
+#: Stages added after deployments wrote their own script files: a file without one borrows
+#: the named stage's wording, so an upgrade never stops a desk whose scripts were replaced.
+BORROWED: Mapping[str, str] = {"decline": "reject"}
 
 PLACEHOLDERS = frozenset(
     {
@@ -70,6 +75,7 @@ PLACEHOLDERS = frozenset(
 #: with its reason, and a promise names the reply time (DESIGN.md §1).
 REQUIRED: Mapping[str, frozenset[str]] = {
     "reject": frozenset({"reason"}),
+    "decline": frozenset({"reason"}),
     "promise": frozenset({"reply_by"}),
 }
 
@@ -325,7 +331,8 @@ def _load_language(path: Path, lang: str) -> _Language:
         seen[selector] = template
         templates.append(template)
     for stage in STAGES:
-        if (stage, None, None, None) not in seen:
+        borrowing = stage in BORROWED and not any(key[0] == stage for key in seen)
+        if (stage, None, None, None) not in seen and not borrowing:
             raise ScriptError(
                 f"{path}: no {stage} script without category, severity or tier "
                 "(every stage needs one to fall back on)"
@@ -376,11 +383,10 @@ class ScriptLibrary:
         fails for an unknown stage or language."""
         if stage not in STAGES:
             raise ScriptError(f"unknown stage {stage!r} (known: {', '.join(STAGES)})")
-        fitting = [
-            t
-            for t in self._language(lang).templates
-            if t.stage == stage and t.matches(category, severity, tier)
-        ]
+        templates = self._language(lang).templates
+        if stage in BORROWED and not any(t.stage == stage for t in templates):
+            stage = BORROWED[stage]
+        fitting = [t for t in templates if t.stage == stage and t.matches(category, severity, tier)]
         return max(fitting, key=lambda t: t.specificity)
 
     def salutation(self, name: str, lang: str, tier: CustomerTier | None = None) -> str:

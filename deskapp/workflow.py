@@ -9,6 +9,7 @@ both; the screens ask `available` which actions to offer. Nothing else decides w
     new → accepted | rejected → dispatched → investigating ⇄ pending customer → plan proposed
         → legal review (when required) → compensation approval (when required) → resolved
         → feedback given → revisited → closed;   reopen from closed or rejected.
+    investigating | plan proposed → rejected (declined: judged unjustified, customer told).
 """
 
 from __future__ import annotations
@@ -23,9 +24,11 @@ from deskapp.domain import (
     LEGAL_REVIEW_FLAGS,
     ActorFacts,
     CaseFacts,
+    ClaimType,
     MilestoneKind,
     Role,
     Status,
+    ToldBy,
 )
 from deskapp.errors import TransitionError
 from deskapp.permissions import Permission, Scope
@@ -81,10 +84,22 @@ def _guard_escalate(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules)
     return "the case is already with the executive" if f.escalation_level >= 3 else None
 
 
+#: Root cause before remedy (seed 004): what a plan or a resolution is refused without.
+ROOT_CAUSE_FIRST = "record the root cause first: where it lies and at least one why"
+
+
+def _guard_root_cause_known(
+    f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules
+) -> str | None:
+    return None if f.root_cause_known else ROOT_CAUSE_FIRST
+
+
 def _guard_request_approval(
     f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules
 ) -> str | None:
-    if not _has_compensation(f):
+    # A compensation claim (索赔) is decided by someone with the authority even when the plan
+    # offers nothing: the decision is what the customer asked for.
+    if not _has_compensation(f) and f.claim_type != ClaimType.COMPENSATION:
         return "the plan has no compensation amount to approve"
     if f.compensation_approved:
         return "the compensation is already approved"
@@ -103,10 +118,35 @@ def _guard_approve(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) 
 
 
 def _guard_resolve(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    if not f.root_cause_known:
+        return ROOT_CAUSE_FIRST
     if legal_review_required(f, r) and not f.legal_cleared:
         return "this plan needs legal review before it goes to the customer"
     if _has_compensation(f) and not f.compensation_approved:
         return "the compensation needs approval by someone whose authority covers the amount"
+    if f.claim_type == ClaimType.COMPENSATION and not f.compensation_approved:
+        return (
+            "a compensation claim needs the approval decision before it is resolved: "
+            "request approval"
+        )
+    return None
+
+
+def _guard_decline(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    """Declining after investigation is for a complaint judged unjustified (非正当), on its
+    findings, told to the customer; a flagged case's rejection passes legal first."""
+    if f.claim_type != ClaimType.UNJUSTIFIED:
+        return "only a complaint judged unjustified can be declined: classify it so first"
+    if not f.root_cause_known:
+        return ROOT_CAUSE_FIRST
+    if legal_review_required(f, r) and not f.legal_cleared:
+        return (
+            "this case carries a legal, media or regulator flag: legal reviews the rejection "
+            "first (propose it as the plan and send it to legal)"
+        )
+    told = p.get("told_by")
+    if told not in {m.value for m in ToldBy}:
+        return "say how the customer was told (phone, SMS, email, in person or letter)"
     return None
 
 
@@ -220,7 +260,12 @@ TRANSITIONS: dict[str, Transition] = {
             None,
             guards=(_guard_root_cause,),
         ),
-        _t("propose_plan", {S.INVESTIGATING}, S.PLAN_PROPOSED),
+        _t(
+            "propose_plan",
+            {S.INVESTIGATING},
+            S.PLAN_PROPOSED,
+            guards=(_guard_root_cause_known,),
+        ),
         _t("send_to_legal", {S.PLAN_PROPOSED}, S.LEGAL_REVIEW, guards=(_guard_send_to_legal,)),
         _t("legal_approve", {S.LEGAL_REVIEW}, S.PLAN_PROPOSED),
         _t("legal_return", {S.LEGAL_REVIEW}, S.INVESTIGATING, needs_reason=True),
@@ -249,6 +294,15 @@ TRANSITIONS: dict[str, Transition] = {
             guards=(_guard_resolve,),
             meets=(M.CONTACT, M.RESOLVE),
             starts=(M.FEEDBACK,),
+        ),
+        _t(
+            "decline",
+            {S.INVESTIGATING, S.PLAN_PROPOSED},
+            S.REJECTED,
+            needs_reason=True,
+            guards=(_guard_decline,),
+            meets=(M.CONTACT, M.RESOLVE),
+            ends_case=True,
         ),
         _t("confirm", {S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED}, None),
         _t(

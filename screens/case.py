@@ -32,7 +32,7 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widgets import Static
 
 from deskapp import clock, permissions, presence, sla
-from deskapp.case_view import STAGES_FOR_STATUS, CaseDetail, assignable, load_case
+from deskapp.case_view import CaseDetail, assignable, load_case, stages_for
 from deskapp.cases import Contact, case_facts
 from deskapp.changes import Change, ChangeFeed
 from deskapp.context import DeskContext
@@ -79,6 +79,7 @@ ACTION_KEYS: tuple[tuple[str, str], ...] = (
     ("approve_compensation", "y"),
     ("refuse_compensation", "Y"),
     ("resolve", "r"),
+    ("decline", "X"),
     ("confirm", "f"),
     ("give_feedback", "b"),
     ("revisit", "e"),
@@ -480,7 +481,7 @@ class CaseScreen(DeskScreen):
             else None,
         }
         scripts = []
-        for stage in STAGES_FOR_STATUS.get(Status(c.status), ()):
+        for stage in stages_for(c):
             body = self.ctx.scripts.render(
                 stage,
                 lang,

@@ -18,7 +18,7 @@ from sqlmodel import Session, select
 from deskapp import clock, faults, numbering, sla, workflow
 from deskapp.cases.actor import Actor
 from deskapp.config import Settings, load_settings
-from deskapp.domain import CaseFacts, Status, parse_flags
+from deskapp.domain import CaseFacts, ClaimType, Status, parse_flags
 from deskapp.errors import NotFound, PermissionDenied
 from deskapp.records import CaseRecord
 from store.engine import is_transient, read_session, write_session
@@ -102,6 +102,8 @@ def case_facts(c: Complaint | CaseRecord) -> CaseFacts:
         departments_left=frozenset(int(x) for x in c.departments_left.split()),
         resume_status=Status(c.resume_status) if c.resume_status else None,
         escalation_level=c.escalation_level,
+        claim_type=ClaimType(c.claim_type),
+        root_cause_known=bool(c.root_cause_category and c.root_cause.strip()),
     )
 
 

@@ -24,6 +24,7 @@ from deskapp.domain import (
     RiskFlag,
     RootCause,
     Severity,
+    ToldBy,
     format_flags,
     parse_flags,
 )
@@ -104,6 +105,12 @@ def _reject(st: Step) -> Extra:
     return {}
 
 
+@step("decline")
+def _decline(st: Step) -> Extra:
+    st.c.reject_reason = str(st.p["reason"]).strip()
+    return {"told_by": ToldBy(st.p["told_by"]).value}
+
+
 @step("classify")
 def _classify(st: Step) -> Extra:
     c, p = st.c, st.p
@@ -173,7 +180,6 @@ def _propose_plan(st: Step) -> Extra:
     c.remedy = str(p.get("remedy", "")).strip()
     if not c.remedy:
         raise InvalidInput({"remedy": "describe the remedy"})
-    c.root_cause = str(p.get("root_cause", c.root_cause))
     c.compensation_amount = amount(p.get("compensation_amount"))
     kinds = {RemedyType(k) for k in p.get("remedy_types", ())}
     if c.compensation_amount:  # an amount is a compensation, named or not

@@ -94,12 +94,20 @@ def test_repeat_complaint_is_flagged(desk: Desk) -> None:
     assert RiskFlag.REPEAT.value in case_rows(desk, again.number)[0].flags.split()
 
 
+#: A demand that claims no compensation (the default form's does: a compensation claim).
+NO_CLAIM = "上门维修或更换新机"
+
+#: A root cause as the investigation records it (a plan is refused without one).
+CAUSE = {"root_cause_category": "manufacturing", "whys": ["密封圈装配缺陷"]}
+
+
 def full_plan(flow: Flow, dept: int, amount: str | None = None) -> None:
     flow.do("agent", "accept")
     flow.do("agent", "dispatch", department_id=dept)
     flow.do("handler", "start_investigation")
     flow.do("handler", "record_contact", mode="phone", outcome="客户同意上门检查")
-    params: dict[str, object] = {"remedy": "上门更换", "root_cause": "密封圈装配缺陷"}
+    flow.do("handler", "record_root_cause", **CAUSE)
+    params: dict[str, object] = {"remedy": "上门更换"}
     if amount:
         params["compensation_amount"] = amount
     flow.do("handler", "propose_plan", **params)
@@ -129,6 +137,7 @@ def test_whole_loop_to_closure(desk: Desk, staffed: dict[str, int]) -> None:
         "escalation",  # a serious (B) case brings in the department's manager
         "start_investigation",
         "record_contact",
+        "record_root_cause",
         "propose_plan",
         "request_approval",
         "approve_compensation",
@@ -207,9 +216,8 @@ def test_department_scope(desk: Desk, staffed: dict[str, int]) -> None:
 
 
 def test_high_risk_plan_needs_legal_review(desk: Desk, staffed: dict[str, int]) -> None:
-    number = desk.intake(
-        who(desk, "agent"), form(flags=frozenset({RiskFlag.MEDIA}), severity=Severity.A)
-    ).number
+    plain = form(flags=frozenset({RiskFlag.MEDIA}), severity=Severity.A, demand=NO_CLAIM)
+    number = desk.intake(who(desk, "agent"), plain).number
     flow = Flow(desk, number)
     full_plan(flow, staffed["dept:QA"])
     with pytest.raises(TransitionError, match="legal review"):
@@ -242,6 +250,7 @@ def test_compensation_authority_and_separation_of_duties(
     flow.do("agent", "accept")
     flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
     flow.do("manager", "start_investigation")
+    flow.do("manager", "record_root_cause", **CAUSE)
     flow.do("manager", "propose_plan", remedy="退款", compensation_amount="1500")
     flow.do("manager", "request_approval")
     with pytest.raises(TransitionError, match="separation of duties"):
@@ -262,7 +271,7 @@ def test_compensation_authority_and_separation_of_duties(
 
 
 def test_revisit_by_the_handler_is_refused(desk: Desk, staffed: dict[str, int]) -> None:
-    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form(demand=NO_CLAIM)).number)
     full_plan(flow, staffed["dept:QA"])
     flow.do("handler", "resolve")
     flow.do("handler", "give_feedback")
@@ -281,10 +290,11 @@ def test_revisit_by_the_handler_is_refused(desk: Desk, staffed: dict[str, int]) 
 def test_revisit_by_a_manager_who_handled_the_case_is_refused(
     desk: Desk, staffed: dict[str, int]
 ) -> None:
-    flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
+    flow = Flow(desk, desk.intake(who(desk, "agent"), form(demand=NO_CLAIM)).number)
     flow.do("agent", "accept")
     flow.do("agent", "dispatch", department_id=staffed["dept:QA"])
     flow.do("manager", "start_investigation")  # the manager becomes the handler
+    flow.do("manager", "record_root_cause", **CAUSE)
     flow.do("manager", "propose_plan", remedy="道歉")
     flow.do("manager", "resolve")
     flow.do("agent", "give_feedback")

@@ -31,6 +31,8 @@ from store.engine import read_session, write_session
 from store.models import CaseEvent, Escalation, EscalationDue, Notification, Staff
 from tests.conftest import case_rows
 
+CAUSE = {"root_cause_category": "manufacturing", "whys": ["密封圈老化"]}
+
 
 @pytest.fixture
 def desk(engine: Engine, staffed: dict[str, int]) -> Desk:
@@ -236,15 +238,8 @@ def test_legal_approvers_and_assisting_departments_are_told(
     )
     assert ("loghandler", ASSIST_NOTICE, 0) in notices(desk)
     act(desk, "handler", number, "start_investigation")
-    act(
-        desk,
-        "handler",
-        number,
-        "propose_plan",
-        remedy="换新并赔偿",
-        root_cause="密封圈老化",
-        compensation_amount="1500",
-    )
+    act(desk, "handler", number, "record_root_cause", **CAUSE)
+    act(desk, "handler", number, "propose_plan", remedy="换新并赔偿", compensation_amount="1500")
     before = len(notices(desk))
     act(desk, "handler", number, "request_approval")
     told = notices(desk)[before:]
@@ -269,7 +264,8 @@ def test_legal_approvers_and_assisting_departments_are_told(
     act(desk, "agent", number2, "accept")
     act(desk, "agent", number2, "dispatch", department_id=staffed["dept:QA"], reason="法务风险")
     act(desk, "handler", number2, "start_investigation")
-    act(desk, "handler", number2, "propose_plan", remedy="道歉", root_cause="态度")
+    act(desk, "handler", number2, "record_root_cause", root_cause_category="service", whys=["态度"])
+    act(desk, "handler", number2, "propose_plan", remedy="道歉")
     before = len(notices(desk))
     act(desk, "handler", number2, "send_to_legal")
     assert ("legal", LEGAL_NOTICE) in [n[:2] for n in notices(desk)[before:]]

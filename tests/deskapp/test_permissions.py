@@ -119,7 +119,8 @@ class Bench:
                     " first_owner_id = :owner,"
                     " departments_left = '', plan_proposed_by_id = NULL,"
                     " compensation_amount = NULL, legal_cleared = :no,"
-                    " compensation_approved_by_id = NULL, customer_confirmed_at = NULL"
+                    " compensation_approved_by_id = NULL, customer_confirmed_at = NULL,"
+                    " root_cause_category = 'manufacturing', root_cause = '密封圈老化'"
                     " WHERE id = :id"
                 ),
                 {
@@ -154,6 +155,7 @@ class Bench:
             "assign": {"assignee_id": self.ids["agent3"]},
             "propose_plan": {"remedy": "上门更换"},
             "revisit": {"satisfaction": 4},
+            "decline": {"told_by": "phone"},
         }
         return {"reason": "测试", **specific.get(action, {})}
 

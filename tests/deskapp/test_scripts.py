@@ -183,7 +183,7 @@ unnamed_vip = "Dear customer"
 
 def minimal(extra: str = "", skip: str = "") -> str:
     """A valid file: salutations and one general template per stage, then `extra`."""
-    needs = {"reject": " {reason}", "promise": " {reply_by}"}
+    needs = {"reject": " {reason}", "promise": " {reply_by}", "decline": " {reason}"}
     entries = "".join(
         f'\n[[script]]\nstage = "{stage}"\nbody = "Our {stage}.{needs.get(stage, "")}"\n'
         for stage in STAGES
@@ -347,5 +347,40 @@ def test_an_inline_array_layout_names_entries_by_number(tmp_path: Path) -> None:
     )
     bad = '{ stage = "plan", tier = "vip", body = "{nope}" }'
     write(tmp_path, "en.toml", f"script = [{entries}, {bad}]\n" + HEAD)
-    with pytest.raises(ScriptError, match=r"en\.toml \(entry 10\): unknown placeholder \{nope\}"):
+    entry = len(STAGES) + 1
+    where = rf"en\.toml \(entry {entry}\): unknown placeholder \{{nope\}}"
+    with pytest.raises(ScriptError, match=where):
         ScriptLibrary.load([tmp_path])
+
+
+def test_a_file_written_before_the_decline_stage_borrows_its_reject(tmp_path: Path) -> None:
+    """A deployment's own script file from before the decline stage still loads: declining
+    uses its rejection wording. A file that has decline scripts needs a general one."""
+    folder = tmp_path / "older"
+    write(folder, "en.toml", minimal(skip="decline"))
+    library = ScriptLibrary.load([folder])
+    assert library.pick("decline", "en").stage == "reject"
+    assert library.render("decline", "en", {"customer_name": "Li", "reason": "R"}) == (
+        "Our reject. R"
+    )
+    write(folder, "en.toml", minimal(skip="decline", extra=VIP_DECLINE))
+    with pytest.raises(ScriptError, match="no decline script without category"):
+        ScriptLibrary.load([folder])
+
+
+def test_the_shipped_decline_script_tells_the_reason_and_the_way_to_appeal() -> None:
+    library = default_library()
+    zh = library.render("decline", "zh", {"customer_name": "王小明", "case_number": "TS-1",
+                                           "reason": "经检测属人为损坏"})  # fmt: skip
+    assert "经检测属人为损坏" in zh and "复核" in zh and "TS-1" in zh
+    en = library.render("decline", "en", {"customer_name": "Li", "case_number": "TS-1",
+                                          "reason": "the seal was cut"})  # fmt: skip
+    assert "the seal was cut" in en and "review the case again" in en
+
+
+VIP_DECLINE = """
+[[script]]
+stage = "decline"
+tier = "vip"
+body = "Our VIP decline. {reason}"
+"""

@@ -5,6 +5,7 @@ shown in the dialog with nothing typed lost."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import AsyncIterator, Mapping
 from contextlib import asynccontextmanager
@@ -148,7 +149,14 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
         assert "accept" not in offered(app)
         assert await act(pilot, "i") is None
         assert await act(pilot, "o", {"mode": "phone", "outcome": "约好明天上门"}) is None
-        assert await act(pilot, "l", {"remedy": "换新机", "compensation_amount": "3000"}) is None
+        # Root cause before remedy: the plan is refused in place, with what is missing.
+        plan = {"remedy": "换新机", "compensation_amount": "3000"}
+        dialog = await act(pilot, "l", plan)
+        assert dialog is not None and "record the root cause first" in error_of(dialog)
+        await pilot.press("escape")
+        cause = {"root_cause_category": "manufacturing", "why1": "密封圈装配不到位"}
+        assert await act(pilot, "5", cause) is None
+        assert await act(pilot, "l", plan) is None
         assert status(desk, number) == "plan_proposed"
         # Legal flag: resolving now is refused by the guard, and the dialog says why.
         dialog = await act(pilot, "r")
@@ -202,6 +210,7 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
         "dispatch",
         "start_investigation",
         "record_contact",
+        "record_root_cause",
         "propose_plan",
         "send_to_legal",
         "legal_approve",
@@ -423,6 +432,8 @@ async def test_transfer_ping_pong_legal_return_and_proposer_cannot_approve(
     # The manager investigates and proposes; legal returns the plan with comments.
     async with on_case(make_app, "manager", number) as (pilot, _app):
         assert await act(pilot, "i") is None
+        cause = {"root_cause_category": "logistics", "why1": "外包装抗压不足"}
+        assert await act(pilot, "5", cause) is None
         assert await act(pilot, "l", {"remedy": "换新", "compensation_amount": "500"}) is None
         assert await act(pilot, "L") is None
     async with on_case(make_app, "legal", number) as (pilot, _app):
@@ -442,3 +453,36 @@ async def test_transfer_ping_pong_legal_return_and_proposer_cannot_approve(
     async with on_case(make_app, "logmanager", number) as (pilot, _app):
         assert await act(pilot, "y") is None
     assert status(desk, number) == "plan_proposed"
+
+
+async def test_declining_an_unjustified_complaint_shows_its_script_and_asks_how_told(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    number = register(desk)
+    depts = {d.code: d.id for d in desk.departments()}
+    sup, handler = desk.actor("supervisor"), desk.actor("handler")
+    desk.act(sup, number, "accept", expected_version=None)
+    desk.act(sup, number, "dispatch", expected_version=None, department_id=depts["QA"])
+    desk.act(handler, number, "start_investigation", expected_version=None)
+    desk.act(
+        sup, number, "classify", expected_version=None, claim_type="unjustified", reason="人为"
+    )
+    cause = {"root_cause_category": "customer_use", "whys": ["密封圈被割断"]}
+    desk.act(handler, number, "record_root_cause", expected_version=None, **cause)
+    async with on_case(make_app, "handler", number, "zh") as (pilot, app):
+        assert "decline" in offered(app)
+        script = "".join(plain(s) for s in app.screen.query_one("#case-script").query(Static))
+        assert "判定不成立的答复" in script and "经调查该投诉不成立" in script
+        # The reason is required and marked in place; the way the customer was told is asked.
+        dialog = await act(pilot, "X", {"told_by": "sms"})
+        assert dialog is not None and isinstance(app.screen, CaseActionDialog)
+        assert dialog.query_one("#action-told_by", Select).value == "sms"
+        dialog.query_one("#action-reason", TextArea).text = "检测显示密封圈被人为割断"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, CaseActionDialog)
+        script = "".join(plain(s) for s in app.screen.query_one("#case-script").query(Static))
+        assert "检测显示密封圈被人为割断" in script
+    c, _, events = case_rows(desk, number)
+    assert c.status == "rejected" and c.reject_reason == "检测显示密封圈被人为割断"
+    assert json.loads(events[-1].payload)["told_by"] == "sms"

@@ -34,6 +34,11 @@ STATES: dict[str, tuple[str, list[tuple[str, str, dict[str, Any]]]]] = {
             ("handler", "record_contact", {"mode": "phone", "outcome": "约好上门查看"}),
             (
                 "handler",
+                "record_root_cause",
+                {"root_cause_category": "manufacturing", "whys": ["密封圈装配不到位"]},
+            ),
+            (
+                "handler",
                 "propose_plan",
                 {"remedy": "换新机，并补偿地板维修费", "compensation_amount": "800"},
             ),
@@ -46,9 +51,17 @@ STATES: dict[str, tuple[str, list[tuple[str, str, dict[str, Any]]]]] = {
             ("agent", "accept", {}),
             ("agent", "dispatch", {"department_id": "QA"}),
             ("handler", "start_investigation", {}),
+            (
+                "handler",
+                "record_root_cause",
+                {"root_cause_category": "manufacturing", "whys": ["密封圈装配不到位"]},
+            ),
             ("handler", "propose_plan", {"remedy": "上门更换密封圈"}),
             ("handler", "send_to_legal", {}),
             ("legal", "legal_approve", {}),
+            # A compensation claim, decided though the plan offers no money.
+            ("handler", "request_approval", {}),
+            ("manager", "approve_compensation", {}),
             ("handler", "resolve", {}),
             ("agent", "confirm", {}),
             ("agent", "give_feedback", {}),
