@@ -29,6 +29,7 @@ from deskapp.domain import (
     RootCause,
     Severity,
     Status,
+    ToldBy,
     parse_roles,
 )
 from deskapp.errors import NotFound
@@ -229,7 +230,11 @@ def _entry(
         (name, shown(name, pair[0]), shown(name, pair[1]))
         for name, pair in sorted(payload.get("changes", {}).items())
     )
-    said = [str(payload[key]) for key in ("reason", "comment", "note") if payload.get(key)]
+    said = [str(payload[key]) for key in SAID if payload.get(key)]
+    if payload.get("rectify_by"):  # the change a plan promises, and by when
+        said.append(f"→ {payload['rectify_by']}")
+    if payload.get("told_by") in {m.value for m in ToldBy}:
+        said.insert(0, f"{enum_label(ToldBy(payload['told_by']), lang)}:")
     overrides = payload.get("overrides") if event.kind == "triage_override" else None
     if isinstance(overrides, dict):  # the rules' suggestion → what the agent chose, and why
         changes = tuple(
@@ -248,6 +253,9 @@ def _entry(
     text = " ".join(said).strip()
     return TimelineEntry(event.at, staff.get(event.actor_id or 0, ""), event.kind, changes, text)
 
+
+#: What a person wrote with a step, in the order the timeline shows it.
+SAID = ("reason", "comment", "note", "report", "outcome", "rectification")
 
 #: Events that record a rung of the escalation ladder (the sweep's, and a person's step).
 LADDER_EVENTS = frozenset({"escalation", "escalate"})

@@ -166,6 +166,12 @@ class MilestoneKind(StrEnum):
     RESOLVE = "resolve"
     FEEDBACK = "feedback"
     REVISIT = "revisit"
+    #: Some cases only, by what they are about (the policy's `categories` / `claim_types`):
+    #: the investigation report after dispatch, the decision on a compensation claim.
+    REPORT = "report"
+    DECISION = "decision"
+    #: The rectification a plan promises, due when the plan says (整改期限).
+    RECTIFY = "rectify"
 
 
 class MilestoneState(StrEnum):
@@ -203,6 +209,8 @@ class CaseFacts:
     claim_type: ClaimType = ClaimType.GENERAL
     #: Where the root cause lies is recorded, with at least one "why".
     root_cause_known: bool = False
+    #: The kinds of the case's milestones still running (`MilestoneKind` values).
+    open_milestones: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)

@@ -111,6 +111,39 @@ def resume_all(rows: Sequence[Row], now: datetime, calendars: sla.CalendarSet) -
     return longest
 
 
+#: The round-the-clock calendar: a deadline a person set is counted in real time.
+ROUND_THE_CLOCK = "24x7"
+
+
+def set_deadline(
+    session: Session,
+    complaint: Complaint,
+    kind: MilestoneKind,
+    now: datetime,
+    due: datetime | None,
+) -> list[Milestone]:
+    """A milestone whose due time a person set (a plan's rectification deadline), counted in
+    real time from `now`; an open one of the same kind is superseded, and `due` None only
+    withdraws it (a new plan that promises no change)."""
+    assert complaint.id is not None
+    for old in load(session, complaint.id):
+        if old.kind == kind.value and old.is_open:
+            old.cancelled, old.is_open = True, False
+            session.add(old)
+    if due is None:
+        return []
+    row = Milestone(
+        complaint_id=complaint.id,
+        kind=kind.value,
+        budget_minutes=max(0.0, (due - now).total_seconds() / 60),
+        calendar=ROUND_THE_CLOCK,
+        started_at=now,
+        due_at=due,
+    )
+    session.add(row)
+    return [row]
+
+
 def cancel_all(rows: Sequence[Row]) -> None:
     for row in rows:
         if row.is_open:

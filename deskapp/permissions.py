@@ -92,6 +92,7 @@ PERMISSIONS: dict[str, Permission] = {
         _p("record_contact", CASE_WORKERS, Scope.INVOLVED),
         _p("pend_customer", CASE_WORKERS, Scope.INVOLVED, "a written reason"),
         _p("customer_answered", CASE_WORKERS, Scope.INVOLVED),
+        _p("submit_report", DEPT, Scope.DEPARTMENT, "the report written"),
         _p("record_root_cause", DEPT, Scope.DEPARTMENT, "a category and at least one why"),
         _p("propose_plan", DEPT, Scope.DEPARTMENT, "the root cause recorded first"),
         _p("send_to_legal", DEPT, Scope.DEPARTMENT),
@@ -119,10 +120,20 @@ PERMISSIONS: dict[str, Permission] = {
             "judged unjustified; root cause recorded; a written reason told to the customer; "
             "legal review first when the case is flagged",
         ),
+        _p(
+            "record_rectification",
+            DEPT,
+            Scope.DEPARTMENT,
+            "the plan promised a rectification; what was changed",
+        ),
         _p("confirm", CASE_WORKERS, Scope.INVOLVED),
         _p("give_feedback", CASE_WORKERS, Scope.INVOLVED),
         _p("revisit", {*FRONT, R.DEPT_MANAGER}, condition=_NOT_HANDLER),
-        _p("close", FRONT, condition="the customer confirmed the resolution"),
+        _p(
+            "close",
+            FRONT,
+            condition="the customer confirmed the resolution; a promised rectification done",
+        ),
         _p("reopen", {R.SUPERVISOR}, condition="a written reason"),
         _p("escalate", CASE_WORKERS, Scope.INVOLVED, "a written reason"),
         # Personal data is need-to-know: everyone who works the case, and the desk-wide roles

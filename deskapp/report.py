@@ -37,6 +37,7 @@ from zoneinfo import ZoneInfo
 
 from deskapp import clock
 from deskapp.display import one_line
+from deskapp.domain import MilestoneKind
 from store import report as sql
 from store.engine import read_session
 
@@ -45,7 +46,8 @@ if TYPE_CHECKING:
 
 #: Hours-to-resolve buckets (upper bounds; the last is open).
 RESOLVE_BUCKETS = (24, 72, 120, 240)
-KINDS = ("acknowledge", "dispatch", "contact", "resolve", "feedback", "revisit")
+#: The promises in the order a case meets them (the case-specific ones last).
+KINDS = tuple(k.value for k in MilestoneKind)
 TERMINAL_REJECTED = "rejected"
 #: The unsatisfied customers' comments the Markdown shows (CSV and JSON carry them all).
 SHOWN_COMMENTS = 100

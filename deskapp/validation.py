@@ -34,6 +34,9 @@ LIMITS = {
     "outcome": 5_000,
     "remedy": 5_000,
     "whys": 2_000,
+    "report": 20_000,
+    "rectification": 2_000,
+    "rectify_by": 10,
 }
 
 REQUIRED = ("phone", "name", "subject", "description", "demand")

@@ -160,7 +160,21 @@ def _guard_revisit(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) 
 
 
 def _guard_close(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
-    return None if f.customer_confirmed else "the customer has not confirmed the resolution"
+    if not f.customer_confirmed:
+        return "the customer has not confirmed the resolution"
+    if M.RECTIFY.value in f.open_milestones:
+        return "the rectification the plan promised is not recorded as done yet"
+    return None
+
+
+def _guard_report(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    return None if str(p.get("report", "")).strip() else "write the investigation report"
+
+
+def _guard_rectified(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
+    if M.RECTIFY.value not in f.open_milestones:
+        return "the plan promised no rectification, or it is already recorded"
+    return None if str(p.get("outcome", "")).strip() else "say what was changed"
 
 
 def _guard_root_cause(f: CaseFacts, a: ActorFacts, p: Mapping[str, Any], r: Rules) -> str | None:
@@ -235,6 +249,7 @@ TRANSITIONS: dict[str, Transition] = {
             S.DISPATCHED,
             guards=(_guard_dispatch,),
             meets=(M.DISPATCH,),
+            starts=(M.REPORT,),  # where the policy gives the case's category a report
         ),
         _t(
             "transfer",
@@ -255,6 +270,13 @@ TRANSITIONS: dict[str, Transition] = {
         ),
         _t("customer_answered", {S.PENDING_CUSTOMER}, None, resumes=True),
         _t(
+            "submit_report",
+            {S.DISPATCHED, S.INVESTIGATING, S.PENDING_CUSTOMER, S.PLAN_PROPOSED},
+            None,
+            guards=(_guard_report,),
+            meets=(M.REPORT,),
+        ),
+        _t(
             "record_root_cause",
             {S.INVESTIGATING, S.PENDING_CUSTOMER, S.PLAN_PROPOSED},
             None,
@@ -274,18 +296,21 @@ TRANSITIONS: dict[str, Transition] = {
             {S.PLAN_PROPOSED},
             S.COMPENSATION_APPROVAL,
             guards=(_guard_request_approval,),
+            starts=(M.DECISION,),  # where the policy gives the claim type a decision time
         ),
         _t(
             "approve_compensation",
             {S.COMPENSATION_APPROVAL},
             S.PLAN_PROPOSED,
             guards=(_guard_approve,),
+            meets=(M.DECISION,),
         ),
         _t(
             "refuse_compensation",
             {S.COMPENSATION_APPROVAL},
             S.INVESTIGATING,
             needs_reason=True,
+            meets=(M.DECISION,),
         ),
         _t(
             "resolve",
@@ -303,6 +328,13 @@ TRANSITIONS: dict[str, Transition] = {
             guards=(_guard_decline,),
             meets=(M.CONTACT, M.RESOLVE),
             ends_case=True,
+        ),
+        _t(
+            "record_rectification",
+            {*WORKING - {S.DISPATCHED}, S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED},
+            None,
+            guards=(_guard_rectified,),
+            meets=(M.RECTIFY,),
         ),
         _t("confirm", {S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED}, None),
         _t(

@@ -27,6 +27,7 @@ from deskapp import clock
 
 if TYPE_CHECKING:
     from deskapp.cases import Desk
+    from deskapp.config import Settings
     from store.models import CaseEvent, Complaint, Milestone
 
 #: Monday 23 November 2026, 10:00 in Shanghai: inside office hours on a working day.
@@ -218,3 +219,17 @@ def seed_staff(engine: Engine) -> dict[str, int]:
         logistics.manager_id, logistics.liaison_id = ids["logmanager"], ids["loghandler"]
         ids["dept:QA"], ids["dept:LOG"] = quality.id or 0, logistics.id or 0
     return ids
+
+
+def six_promise_settings(folder: Path) -> Settings:
+    """Settings whose SLA policy carries only DESIGN.md §1's six promises, without the
+    milestones some cases add by category or claim type (issue 15): for tests whose ladders and
+    figures were worked out by hand for those six."""
+    from deskapp.config import Settings, SlaSettings
+    from deskapp.sla import DEFAULT_POLICY_PATH
+
+    shipped = DEFAULT_POLICY_PATH.read_text(encoding="utf-8")
+    start, end = shipped.index("[milestones.report]"), shipped.index("# VIP customers")
+    path = folder / "six_promises.toml"
+    path.write_text(shipped[:start] + shipped[end:], encoding="utf-8")
+    return Settings(sla=SlaSettings(policy_file=path))

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple
 
@@ -95,13 +96,17 @@ class CaseActions(DeskBase):
         now = clock.now()
         with self._acting(actor) as (s, actor):
             c = self._load_for_change(s, number, expected_version)
-            facts = case_facts(c)
+            assert c.id is not None
+            rows = ms.load(s, c.id)
+            running = frozenset(r.kind for r in rows if r.is_open)
+            facts = replace(case_facts(c), open_milestones=running)
             t = workflow.check(action, facts, actor.facts(), params, self.rules)
             before = _snapshot(c)
             was = tally.standing(c)
-            assert c.id is not None
-            rows = ms.load(s, c.id)
-            extra = steps.apply(t.action, steps.Step(s, c, params, actor.staff_id, now))
+            step = steps.Step(s, c, params, actor.staff_id, now, self.settings.tz)
+            extra = steps.apply(t.action, step)
+            for kind, due in extra.pop(steps.DEADLINES, ()):
+                rows += ms.set_deadline(s, c, kind, now, due)
             c.status = workflow.target_of(t, facts).value
             if t.pauses:
                 c.resume_status = facts.status.value
@@ -111,8 +116,9 @@ class CaseActions(DeskBase):
                 extra["paused_working_seconds"] = ms.resume_all(rows, now, self.calendars)
             met = ms.meet(rows, t.meets, now)
             vip = RiskFlag.VIP in parse_flags(c.flags)
-            if t.starts:
-                rows += ms.start(s, c, t.starts, now, self.policy, self.calendars, vip=vip)
+            starts = [k for k in t.starts if self.policy.applies(k, c.category, c.claim_type)]
+            if starts:
+                rows += ms.start(s, c, starts, now, self.policy, self.calendars, vip=vip)
             if t.ends_case:
                 ms.cancel_all(rows)
             c.is_open = Status(c.status) not in TERMINAL_STATUSES

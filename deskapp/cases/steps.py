@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -20,6 +20,7 @@ from deskapp import ladder
 from deskapp.domain import (
     Category,
     ClaimType,
+    MilestoneKind,
     RemedyType,
     RiskFlag,
     RootCause,
@@ -41,9 +42,14 @@ class Step:
     p: Mapping[str, Any]
     actor_id: int
     now: datetime
+    #: The desk's time zone: a date typed for a deadline is a day there.
+    tz: tzinfo = UTC
 
 
 Extra = dict[str, Any]
+#: The key under which a step hands `act` the deadlines it sets, [(kind, due or None)]:
+#: milestones whose due time a person chose rather than the policy.
+DEADLINES = "_deadlines"
 STEPS: dict[str, Callable[[Step], Extra]] = {}
 
 
@@ -174,12 +180,34 @@ def _record_root_cause(st: Step) -> Extra:
     return {}
 
 
+def rectify_deadline(p: Mapping[str, Any], now: datetime, tz: tzinfo) -> datetime | None:
+    """The end of the day a plan promises its rectification by (整改期限), in the desk's time
+    zone; None when the plan promises no change. The change and its day come together."""
+    change = str(p.get("rectification", "")).strip()
+    day_text = str(p.get("rectify_by", "")).strip()
+    if not change and not day_text:
+        return None
+    if not change:
+        raise InvalidInput({"rectification": "say what will be changed by that day"})
+    if not day_text:
+        raise InvalidInput({"rectify_by": "give the day the change is promised by (YYYY-MM-DD)"})
+    try:
+        day = date.fromisoformat(day_text)
+    except ValueError:
+        raise InvalidInput({"rectify_by": "a day as YYYY-MM-DD"}) from None
+    due = datetime.combine(day + timedelta(days=1), time(), tz).astimezone(UTC)
+    if due <= now:
+        raise InvalidInput({"rectify_by": "the day has passed"})
+    return due
+
+
 @step("propose_plan")
 def _propose_plan(st: Step) -> Extra:
     c, p = st.c, st.p
     c.remedy = str(p.get("remedy", "")).strip()
     if not c.remedy:
         raise InvalidInput({"remedy": "describe the remedy"})
+    due = rectify_deadline(p, st.now, st.tz)
     c.compensation_amount = amount(p.get("compensation_amount"))
     kinds = {RemedyType(k) for k in p.get("remedy_types", ())}
     if c.compensation_amount:  # an amount is a compensation, named or not
@@ -187,7 +215,21 @@ def _propose_plan(st: Step) -> Extra:
     c.remedy_types = " ".join(k.value for k in RemedyType if k in kinds)
     c.plan_proposed_by_id = st.actor_id
     c.legal_cleared, c.compensation_approved_by_id = False, None  # a new plan, new checks
-    return {}
+    extra: Extra = {DEADLINES: [(MilestoneKind.RECTIFY, due)]}  # a new plan, its own promise
+    if due is not None:
+        extra["rectification"] = str(p["rectification"]).strip()
+        extra["rectify_by"] = str(p["rectify_by"]).strip()
+    return extra
+
+
+@step("submit_report")
+def _submit_report(st: Step) -> Extra:
+    return {"report": str(st.p["report"]).strip()}
+
+
+@step("record_rectification")
+def _record_rectification(st: Step) -> Extra:
+    return {"outcome": str(st.p["outcome"]).strip()}
 
 
 @step("legal_approve")

@@ -39,13 +39,20 @@ K = MilestoneKind
 NEW = Status.NEW.value
 TERMINAL = frozenset(s.value for s in TERMINAL_STATUSES)
 #: Milestones each action starts (resolve starts feedback, feedback starts the revisit).
-STARTS: dict[str, int] = {a: len(t.starts) for a, t in workflow.TRANSITIONS.items()}
+STARTS: dict[str, tuple[MilestoneKind, ...]] = {
+    a: t.starts for a, t in workflow.TRANSITIONS.items() if t.starts
+}
 #: The state each action leads to, as the stored string (an enum's `.value` is a property call,
 #: and the demo asks a million times).
 TARGETS: dict[str, str | None] = {
     a: None if t.target is None else t.target.value for a, t in workflow.TRANSITIONS.items()
 }
 KINDS: dict[MilestoneKind, str] = {k: k.value for k in MilestoneKind}
+#: What the quality department's investigation report says in the demo, by language.
+REPORT_TEXT = {
+    True: "拆机检测完成：故障件已送检，结论见根本原因分析。",
+    False: "Inspected: the faulty part has gone to the lab; see the root-cause analysis.",
+}
 SPOKEN = frozenset({Channel.PHONE, Channel.WALK_IN})
 WRITTEN = frozenset({Channel.EMAIL, Channel.LETTER})
 #: An event before it joins the chain: id, complaint id, actor id, the instant as the database
@@ -101,11 +108,16 @@ class Case:
     repeat: bool
 
 
-def counts(d: Draft) -> tuple[int, int, int]:
+def counts(d: Draft, policy: sla.SlaPolicy) -> tuple[int, int, int]:
     """How many events, milestones and notes a case's story produces, known before it is
     built, so each chunk gets its own block of ids."""
     notes = sum(1 for step, _ in d.steps if step in NOTES)
-    started = sum(STARTS.get(step, 0) for step, _ in d.steps)
+    category, claim = d.category.value, d.claim_type.value
+    started = sum(
+        sum(policy.applies(kind, category, claim) for kind in STARTS[step])
+        for step, _ in d.steps
+        if step in STARTS
+    )
     return 1 + len(d.steps), len(sla.INTAKE_MILESTONES) + started, notes
 
 
@@ -388,6 +400,9 @@ class Builder:
                 extra["reason"] = words.pending_reason()
             elif step == "customer_answered":
                 actor = handling
+            elif step == "submit_report":
+                actor = handling
+                extra["report"] = REPORT_TEXT[chinese]
             elif step == "record_root_cause":
                 actor = handling
                 where, whys = words.root_cause()
@@ -431,8 +446,9 @@ class Builder:
             elif TARGETS[step] is not None:
                 put("status", TARGETS[step])
             met = ms.meet(rows, t.meets, at) if t.meets else None
-            if t.starts:
-                rows += [self.milestone(kind, d.severity, vip, at) for kind in t.starts]
+            applies = self.planner.policy.applies
+            starts = [k for k in t.starts if applies(k, d.category, d.claim_type)]
+            rows += [self.milestone(kind, d.severity, vip, at) for kind in starts]
             if t.ends_case:
                 ms.cancel_all(rows)
             c["version"] += 1

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import random
 from bisect import bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta, tzinfo
 from decimal import Decimal
@@ -79,6 +79,7 @@ DELAYS: dict[str, tuple[int, int]] = {
     "record_contact": (15, 300),
     "pend_customer": (60, 1440),
     "customer_answered": (120, 2880),
+    "submit_report": (60, 300),
     "record_root_cause": (30, 480),
     "propose_plan": (60, 960),
     "send_to_legal": (10, 240),
@@ -219,8 +220,11 @@ class Storyteller:
         tz: tzinfo,
         *,
         all_open: bool = False,
+        reports: Callable[[Category, ClaimType], bool] = lambda _category, _claim: False,
     ) -> None:
         self.rng = rng
+        #: Whether the policy asks this kind of case for an investigation report.
+        self.reports = reports
         self.now = now
         self.rules = rules
         self.all_open = all_open
@@ -273,7 +277,10 @@ class Storyteller:
         if status is None:
             rejected = rng.random() < (0.75 if claim is ClaimType.UNJUSTIFIED else 0.02)
             status = S.REJECTED if rejected else S.CLOSED
-        actions = self._noted(self._path(status, needs_legal, amount is not None))
+        path = self._path(status, needs_legal, amount is not None)
+        if self.reports(category, claim) and "start_investigation" in path:
+            path.insert(path.index("start_investigation") + 1, "submit_report")
+        actions = self._noted(path)
         if self.all_open:
             created, steps = self._sat_since(actions, status, severity)
         else:

@@ -34,7 +34,7 @@ from deskapp.demo.catalogue import people
 from deskapp.demo.people import ensure_people
 from deskapp.demo.rows import Values
 from deskapp.demo.story import Draft, Storyteller
-from deskapp.domain import CustomerTier
+from deskapp.domain import CustomerTier, MilestoneKind
 from deskapp.overview import DEMO_EVENT
 from deskapp.seals import sql_table
 from store import board
@@ -236,6 +236,9 @@ def generate(
             workflow.Rules(legal_review_amount=settings.legal_review_amount),
             settings.tz,
             all_open=all_open,
+            reports=lambda category, claim: policy.applies(
+                MilestoneKind.REPORT, category.value, claim.value
+            ),
         )
         drafts = sorted((teller.draft() for _ in range(cases)), key=lambda d: d.created_at)
         first_ids = _Ids(
@@ -245,7 +248,7 @@ def generate(
             milestone=_max_id(s, "milestone") + 1,
             note=_max_id(s, "note") + 1,
         )
-        parts, customer_rows = _cast(s, teller, drafts, settings, values, first_ids)
+        parts, customer_rows = _cast(s, teller, drafts, settings, values, first_ids, policy)
         values.forget()
 
         last_hash = head.last_hash or audit.GENESIS
@@ -319,6 +322,7 @@ def _cast(
     settings: Settings,
     values: Values,
     first: _Ids,
+    policy: sla.SlaPolicy,
 ) -> tuple[list[Part], list[list[tuple[Any, ...]]]]:
     """Who complains in each case, its number, and the ids each chunk's rows will take.
 
@@ -400,7 +404,7 @@ def _cast(
                 )
             )
             next_seq[day] += 1
-            n_events, n_milestones, n_notes = counts(d)
+            n_events, n_milestones, n_notes = counts(d, policy)
             events += n_events
             milestones += n_milestones
             notes += n_notes

@@ -56,12 +56,22 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "assign": ("assignee_id",),
     "record_contact": ("mode", "outcome"),
     "record_root_cause": ("root_cause_category", *WHYS),
-    "propose_plan": ("remedy_types", "remedy", "compensation_amount"),
+    "propose_plan": (
+        "remedy_types",
+        "remedy",
+        "compensation_amount",
+        "rectification",
+        "rectify_by",
+    ),
+    "submit_report": ("report",),
+    "record_rectification": ("outcome",),
     "revisit": ("satisfaction", "comment"),
     "decline": ("told_by",),
     NOTE: ("note", "customer_facing"),
 }
-_LONG_TEXT = frozenset({"reason", "comment", "outcome", "remedy", "note"})
+_LONG_TEXT = frozenset(
+    {"reason", "comment", "outcome", "remedy", "note", "report", "rectification"}
+)
 _REQUIRED = frozenset(
     (
         "reason",
@@ -73,6 +83,7 @@ _REQUIRED = frozenset(
         "root_cause_category",
         "why1",
         "told_by",
+        "report",
     )
 )
 CONTACT_MODES = ("phone", "written")

@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,14 +30,14 @@ from deskapp.domain import RiskFlag, Severity
 from deskapp.errors import TransitionError
 from store.engine import read_session, write_session
 from store.models import CaseEvent, Escalation, EscalationDue, Notification, Staff
-from tests.conftest import case_rows
+from tests.conftest import case_rows, six_promise_settings
 
 CAUSE = {"root_cause_category": "manufacturing", "whys": ["密封圈老化"]}
 
 
 @pytest.fixture
-def desk(engine: Engine, staffed: dict[str, int]) -> Desk:
-    return Desk(engine)
+def desk(engine: Engine, staffed: dict[str, int], tmp_path: Path) -> Desk:
+    return Desk(engine, settings=six_promise_settings(tmp_path))
 
 
 def register(desk: Desk, severity: Severity = Severity.C, **fields: Any) -> str:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from datetime import date, datetime
 from decimal import Decimal
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -17,6 +18,7 @@ from deskapp import clock
 from deskapp.cases import Desk, IntakeForm
 from deskapp.domain import Severity
 from deskapp.report import Period, build, figures, parse_period, to_csv, to_markdown
+from tests.conftest import six_promise_settings
 
 SH = ZoneInfo("Asia/Shanghai")
 
@@ -89,8 +91,10 @@ def closed(
 
 
 @pytest.fixture
-def november(engine: Engine, staffed: dict[str, int]) -> tuple[Desk, dict[str, str]]:
-    desk = Desk(engine)
+def november(
+    engine: Engine, staffed: dict[str, int], tmp_path: Path
+) -> tuple[Desk, dict[str, str]]:
+    desk = Desk(engine, settings=six_promise_settings(tmp_path))
     n: dict[str, str] = {}
     # A: registered in October, resolved, revisited (unhappy) and closed in November.
     at(10, 30, 10)

@@ -52,11 +52,13 @@ def test_plan_shows_on_the_other_desk_and_a_conflict_keeps_the_text(
     desk.act(sup, number, "accept", expected_version=None)
     desk.act(sup, number, "dispatch", expected_version=None, department_id=qa)
     desk.act(desk.actor("handler"), number, "start_investigation", expected_version=None)
+    cause = {"root_cause_category": "manufacturing", "whys": ["密封圈装配错位"]}
+    desk.act(desk.actor("handler"), number, "record_root_cause", expected_version=None, **cause)
 
     supervisor, handler = desk_terminal(), desk_terminal()
     _open_case(supervisor, "supervisor", number)
     _open_case(handler, "handler", number)
-    supervisor.wait_for("No plan yet")
+    supervisor.wait_for("Root cause  Manufacturing")  # investigated; no remedy yet
 
     handler.keys("l")
     handler.wait_for("Remedy (required)")

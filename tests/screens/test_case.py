@@ -486,3 +486,32 @@ async def test_declining_an_unjustified_complaint_shows_its_script_and_asks_how_
     c, _, events = case_rows(desk, number)
     assert c.status == "rejected" and c.reject_reason == "检测显示密封圈被人为割断"
     assert json.loads(events[-1].payload)["told_by"] == "sms"
+
+
+async def test_the_report_and_a_promised_rectification_from_the_case_screen(
+    make_app: MakeApp, desk: Desk
+) -> None:
+    number = register(desk)
+    depts = {d.code: d.id for d in desk.departments()}
+    sup, handler = desk.actor("supervisor"), desk.actor("handler")
+    desk.act(sup, number, "accept", expected_version=None)
+    desk.act(sup, number, "dispatch", expected_version=None, department_id=depts["QA"])
+    desk.act(handler, number, "start_investigation", expected_version=None)
+    cause = {"root_cause_category": "manufacturing", "whys": ["密封圈装配错位"]}
+    desk.act(handler, number, "record_root_cause", expected_version=None, **cause)
+    async with on_case(make_app, "handler", number) as (pilot, app):
+        strip = plain(app.screen.query_one("#case-milestones", Static))
+        assert "Investigation report" in strip
+        assert await act(pilot, "I", {"report": "拆机检测：密封圈装配错位"}) is None
+        plan = {"remedy": "换新机", "rectification": "装配工装改造", "rectify_by": "下周"}
+        dialog = await act(pilot, "l", plan)
+        assert dialog is not None and dialog.query_one("#action-rectify_by").has_class("-invalid")
+        assert dialog.query_one("#action-rectification", TextArea).text == "装配工装改造"
+        dialog.query_one("#action-rectify_by", Input).value = "2026-12-04"
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert not isinstance(app.screen, CaseActionDialog)
+        strip = plain(app.screen.query_one("#case-milestones", Static))
+        assert "Rectification" in strip
+    kinds = {m.kind: m for m in case_rows(desk, number)[1]}
+    assert kinds["report"].met_at is not None and kinds["rectify"].is_open
