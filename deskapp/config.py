@@ -64,7 +64,7 @@ class EvidenceSettings(BaseModel):
         default_factory=lambda: platformdirs.user_data_path("deskapp", appauthor=False) / "evidence"
     )
     #: The largest file taken, in bytes.
-    max_bytes: int = Field(default=50 * 1024 * 1024, gt=0)
+    max_bytes: int = Field(default=50_000_000, gt=0)
     #: Files up to this size are kept in the database instead (0: none).
     inline_max_bytes: int = Field(default=64 * 1024, ge=0)
     allowed_types: list[str] = Field(default_factory=lambda: list(DEFAULT_EVIDENCE_TYPES))

@@ -33,7 +33,7 @@ from textual.widgets import Static
 
 from deskapp import clock, permissions, presence, sla
 from deskapp.case_view import STAGES_FOR_STATUS, CaseDetail, assignable, load_case
-from deskapp.cases import Contact, case_facts
+from deskapp.cases import Attached, Contact, case_facts
 from deskapp.changes import Change, ChangeFeed
 from deskapp.context import DeskContext
 from deskapp.countdown import Tone, countdown
@@ -52,7 +52,9 @@ from deskapp.errors import DeskError, NotFound
 from deskapp.i18n import enum_label, field_label
 from deskapp.masking import contact_for, sees_contact
 from screens.base import DeskScreen
+from screens.dialogs.attach import AttachDialog
 from screens.dialogs.case_action import NOTE, CaseActionDialog
+from widgets.evidence_list import attachment_lines
 from widgets.prose import Prose, safe_line, safe_text
 from widgets.script_panel import ScriptPanel
 
@@ -118,6 +120,7 @@ class CaseScreen(DeskScreen):
         ),
         Binding("w", "reveal", "Reveal contact", id="case.reveal"),
         Binding("n", "note", "Note", id="case.note"),
+        Binding("F", "attach", "Attach file", id="case.attach"),
         Binding("escape", "back", "Back", id="case.back"),
     ]
 
@@ -381,6 +384,9 @@ class CaseScreen(DeskScreen):
                 facts.add_row(Text(field_label(name, lang)), Prose(value))
         if d.evidence:
             facts.add_row(Text(t("case.evidence")), Prose("\n".join(d.evidence)))
+        if d.attachments:
+            files = attachment_lines(d.attachments, self.ctx.desk.settings.tz, t)
+            facts.add_row(Text("" if d.evidence else t("case.evidence")), files)
         if c.reject_reason:
             facts.add_row(Text(t("case.reject_reason")), Prose(c.reject_reason))
         return facts
@@ -499,12 +505,12 @@ class CaseScreen(DeskScreen):
         if action == "act":
             return bool(parameters) and parameters[0] in self.offered
         d, me = self.detail, self.ctx.actor
-        if action in ("reveal", "note"):
+        if action in ("reveal", "note", "attach"):
             if d is None or me is None:
                 return False
             if action == "reveal" and (self.revealed or sees_contact(me, d.complaint)):
                 return False  # nothing hidden to reveal
-            wanted = "reveal_contact" if action == "reveal" else "add_note"
+            wanted = {"reveal": "reveal_contact", "note": "add_note"}.get(action, "attach_evidence")
             return permissions.allows(wanted, me.facts(), case_facts(d.complaint))
         return True
 
@@ -529,6 +535,14 @@ class CaseScreen(DeskScreen):
     def action_note(self) -> None:
         if self.detail is not None:
             self._open(NOTE, None)
+
+    def action_attach(self) -> None:
+        def done(file: Attached | None) -> None:
+            if file is not None:
+                self.notify(self.ctx.t("case.attached", name=file.file_name, sha=file.sha256[:12]))
+                self.reload()
+
+        self.app.push_screen(AttachDialog(self.ctx, self.number), done)
 
     def action_act(self, action: str) -> None:
         if self.detail is None or action not in self.offered:
