@@ -33,23 +33,38 @@ from deskapp.errors import InvalidInput
 CHUNK = 1024 * 1024
 FILE = "file"
 INLINE = "inline"
-#: Media types Python's table does not know (or knows under another name).
+#: The media types of the usual evidence, fixed here: Python's table differs between versions
+#: and can be changed by the host's /etc/mime.types, and misses several (heic, amr, m4a).
 _MEDIA_TYPES = {
+    "jpg": "image/jpeg",
+    "jpeg": "image/jpeg",
+    "png": "image/png",
+    "gif": "image/gif",
+    "webp": "image/webp",
     "heic": "image/heic",
     "heif": "image/heif",
-    "webp": "image/webp",
-    "amr": "audio/amr",
-    "m4a": "audio/mp4",
-    "eml": "message/rfc822",
+    "pdf": "application/pdf",
+    "txt": "text/plain",
+    "doc": "application/msword",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xls": "application/vnd.ms-excel",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "eml": "message/rfc822",
+    "mp3": "audio/mpeg",
+    "m4a": "audio/mp4",
+    "wav": "audio/wav",
+    "amr": "audio/amr",
+    "mp4": "video/mp4",
+    "mov": "video/quicktime",
 }
+#: Python's own table for the rest, without the host's files.
+_PYTHON_TYPES = mimetypes.MimeTypes()
 
 
 def media_type_of(name: str) -> str:
     """The media type a file's name says it holds ("application/octet-stream" if unknown)."""
     extension = Path(name).suffix.lower().lstrip(".")
-    known = _MEDIA_TYPES.get(extension) or mimetypes.guess_type(f"x.{extension}")[0]
+    known = _MEDIA_TYPES.get(extension) or _PYTHON_TYPES.guess_type(f"x.{extension}")[0]
     return known or "application/octet-stream"
 
 

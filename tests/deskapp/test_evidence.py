@@ -283,3 +283,57 @@ def test_verify_reports_rows_added_or_deleted_outside_the_desk(
         (gone.attachment_id, "row_missing"),
         (999, "unrecorded"),
     }
+
+
+# -- the command ------------------------------------------------------------------------------
+
+
+def test_the_attach_command(desk: Desk, db_url: str, tmp_path: Path) -> None:
+    number = register(desk)
+    photo = write(tmp_path / "scan.pdf", 3000)
+    sha = hashlib.sha256(photo.read_bytes()).hexdigest()
+    runner = CliRunner()
+    base = ["attach", "--db", db_url, number.lower()]
+    result = runner.invoke(
+        main,
+        [*base, str(photo), str(tmp_path / "gone.jpg"), "--note", "扫描件", "--as", "agent"],
+        input="demo\n",
+    )
+    assert result.exit_code == 2, result.output
+    assert f"{number} #1 scan.pdf (3 KB, application/pdf) sha256 {sha}" in result.output
+    assert "gone.jpg: path: no such file" in result.output
+    c, _, events = case_rows(desk, number)
+    attached = [json.loads(e.payload) for e in events if e.kind == "attach"]
+    assert [(a["sha256"], a["note"]) for a in attached] == [(sha, "扫描件")]
+    assert events[-1].actor_id == desk.actor("agent").staff_id
+    # Refused: a wrong password, nobody named, someone outside the case.
+    wrong = runner.invoke(main, [*base, str(photo), "--as", "agent"], input="nope\n")
+    assert wrong.exit_code == 2 and "agent:" in wrong.output
+    assert runner.invoke(main, [*base, str(photo)]).exit_code == 2
+    outsider = runner.invoke(
+        main,
+        [*base, str(write(tmp_path / "b.jpg", 3000)), "--as", "loghandler", "--password-stdin"],
+        input="demo\n",
+    )
+    assert outsider.exit_code == 2 and "involved scope" in outsider.output
+    assert case_rows(desk, number)[0].version == c.version
+
+
+def test_the_attach_command_as_the_operating_system_user(
+    desk: Desk, db_url: str, tmp_path: Path
+) -> None:
+    from deskapp.auth import os_login
+    from store.engine import write_session
+    from store.models import Staff
+
+    number = register(desk)
+    runner = CliRunner()
+    args = ["attach", "--db", db_url, number, str(write(tmp_path / "a.wav", 3000)), "--os-user"]
+    assert "no active staff account" in runner.invoke(main, args).output
+    with write_session(desk.engine) as s:
+        s.add(Staff(login=os_login(), display_name="Ops", roles="supervisor"))
+    result = runner.invoke(main, args)
+    assert result.exit_code == 0, result.output
+    assert (
+        "a.wav (3 KB, audio/x-wav)" in result.output or "a.wav (3 KB, audio/wav)" in result.output
+    )
