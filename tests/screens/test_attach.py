@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-from textual.widgets import Input, Static
+import pytest
+from sqlmodel import select
+from textual.widgets import Input, OptionList, Static
 
 from deskapp.cases import Desk
 from screens.case import CaseScreen
 from screens.dialogs.attach import AttachDialog
+from store.engine import read_session
+from store.models import Attachment
 from tests.conftest import case_rows
-from tests.screens.conftest import MakeApp, plain, settle
+from tests.screens.conftest import MakeApp, plain, settle, wait_until
 from tests.screens.test_case import on_case, register
 
 
@@ -84,3 +88,44 @@ async def test_the_dialog_speaks_chinese(make_app: MakeApp, desk: Desk, tmp_path
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, CaseScreen)
+
+
+async def test_in_a_browser_the_dialog_lists_uploads_and_attaches_one(
+    make_app: MakeApp, desk: Desk, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from deskapp import uploads
+
+    root = tmp_path / "uploads"
+    root.mkdir()
+    monkeypatch.setenv(uploads.ROOT_ENV, str(root))
+    monkeypatch.setenv(uploads.URL_ENV, "http://desk.example:8000")
+    uploads.session_inbox.cache_clear()
+    number = register(desk)
+    try:
+        async with on_case(make_app, "agent", number) as (pilot, app):
+            await pilot.press("F")
+            await settle(pilot)
+            dialog = app.screen
+            assert isinstance(dialog, AttachDialog) and dialog.inbox is not None
+            shown = " ".join(plain(s) for s in dialog.query(Static))
+            assert f"upload files at {dialog.inbox.url}" in shown
+            listing = dialog.query_one("#attach-inbox", OptionList)
+            assert listing.option_count == 1 and listing.get_option_at_index(0).disabled
+            # What the upload page would have written into this session's inbox.
+            (dialog.inbox.path / "发票.pdf").write_bytes(b"%PDF" * 500)
+            await wait_until(pilot, lambda: listing.get_option_at_index(0).id == "发票.pdf")
+            listing.focus()
+            listing.highlighted = 0
+            await pilot.press("enter")
+            await settle(pilot)
+            path = dialog.query_one("#attach-path", Input)
+            assert path.value == str(dialog.inbox.path / "发票.pdf")
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+            assert isinstance(app.screen, CaseScreen)
+            assert dialog.inbox.files() == []
+    finally:
+        uploads.session_inbox.cache_clear()
+    with read_session(desk.engine) as s:
+        row = s.exec(select(Attachment)).one()
+    assert (row.file_name, row.reference, row.size) == ("发票.pdf", "browser upload", 2000)
