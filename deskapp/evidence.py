@@ -194,7 +194,8 @@ class EvidenceStore:
         return Kept(sha, size, FILE)
 
     def digest_of(self, sha256: str) -> str | None:
-        """The SHA-256 of the file kept under `sha256` as it is now, None when it is gone."""
+        """The SHA-256 of the file kept under `sha256` as it is now, None when it is gone;
+        `OSError` when it is there but cannot be read (permissions, a failing disk)."""
         try:
             with self.path_of(sha256).open("rb") as f:
                 digest = hashlib.sha256()

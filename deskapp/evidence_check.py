@@ -42,7 +42,7 @@ class EvidenceProblem:
     number: str
     attachment_id: int
     name: str
-    #: "changed", "missing", "row_changed", "unrecorded" or "row_missing"
+    #: "changed", "missing", "unreadable", "row_changed", "unrecorded" or "row_missing"
     what: str
     detail: str = ""
 
@@ -50,6 +50,7 @@ class EvidenceProblem:
         said = {
             "changed": "the file's content changed since it was attached",
             "missing": "the file is missing",
+            "unreadable": "the file cannot be read to check it",
             "row_changed": "the attachment row's hash differs from its attach event",
             "unrecorded": "no attach event in the audit chain records this file",
             "row_missing": "the attachment row is gone",
@@ -109,7 +110,12 @@ def check_evidence(session: Session, settings: EvidenceSettings) -> EvidenceRepo
         if row.sha256 != event.sha256 or row.storage != event.storage:
             detail = f"row {row.sha256[:12] or '—'}, event {event.sha256[:12]}"
             report.add(EvidenceProblem(number, row.id, event.name, "row_changed", detail))
-        now = _digest(session, store, event)
+        try:
+            now = _digest(session, store, event)
+        except OSError as exc:
+            detail = f"{store.path_of(event.sha256)}: {exc.strerror or exc}"
+            report.add(EvidenceProblem(number, row.id, event.name, "unreadable", detail))
+            continue
         if now is None:
             where = str(store.path_of(event.sha256)) if event.storage == FILE else "database"
             report.add(EvidenceProblem(number, row.id, event.name, "missing", where))

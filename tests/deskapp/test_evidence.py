@@ -337,3 +337,18 @@ def test_the_attach_command_as_the_operating_system_user(
     assert (
         "a.wav (3 KB, audio/x-wav)" in result.output or "a.wav (3 KB, audio/wav)" in result.output
     )
+
+
+def test_verify_reports_a_file_it_cannot_read(desk: Desk, folder: Path, tmp_path: Path) -> None:
+    number = register(desk)
+    kept = desk.attach_file(desk.actor("agent"), number, write(tmp_path / "a.jpg", 3000))
+    target = folder / kept.sha256[:2] / kept.sha256
+    target.unlink()
+    target.mkdir()  # unreadable as a file, even for root
+    with read_session(desk.engine) as s:
+        report = check_evidence(s, desk.settings.evidence)
+    assert [(p.attachment_id, p.what) for p in report.problems] == [
+        (kept.attachment_id, "unreadable")
+    ]
+    code, output = verify(desk.engine)
+    assert code == 1 and "a.jpg): the file cannot be read to check it" in output
