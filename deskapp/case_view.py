@@ -99,6 +99,20 @@ class NoteEntry:
 
 
 @dataclass(frozen=True)
+class AttachmentEntry:
+    """A file the desk keeps for the case, as the case screen and the notice list it."""
+
+    id: int
+    name: str
+    size: int
+    media_type: str
+    sha256: str
+    who: str
+    at: datetime
+    note: str
+
+
+@dataclass(frozen=True)
 class CaseDetail:
     complaint: CaseRecord
     customer: CustomerRecord
@@ -109,6 +123,8 @@ class CaseDetail:
     names: dict[int, str]  # staff id → display name, for everyone the case mentions
     departments: dict[int, str]  # department id → name in the desk's language
     assisting: tuple[int, ...]
+    #: Files kept by the desk (the references in `evidence` are kept elsewhere).
+    attachments: tuple[AttachmentEntry, ...] = ()
 
     @property
     def version(self) -> int:
@@ -177,12 +193,30 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
         ),
         evidence=tuple(
             filter(
-                None, [*case.evidence.splitlines(), *(f"{a.reference} {a.note}" for a in evidence)]
+                None,
+                [
+                    *case.evidence.splitlines(),
+                    *(f"{a.reference} {a.note}" for a in evidence if not a.storage),
+                ],
             )
         ),
         names=staff,
         departments=departments,
         assisting=assisting,
+        attachments=tuple(
+            AttachmentEntry(
+                a.id or 0,
+                a.file_name,
+                a.size,
+                a.media_type,
+                a.sha256,
+                staff.get(a.added_by_id, ""),
+                a.at,
+                a.note,
+            )
+            for a in evidence
+            if a.storage
+        ),
     )
 
 
@@ -248,6 +282,8 @@ def _entry(
         said.insert(0, f"{mode}: {contact.get('outcome', '')}".strip(": "))
     if event.kind in ("batch_joined", "batch_opened") and payload.get("key"):
         said.insert(0, f"{payload['key']} ({payload.get('cases', '?')})")
+    if event.kind == "attach":  # which file, and its hash as the chain holds it
+        said.insert(0, f"{payload.get('name', '')} · sha256 {str(payload.get('sha256'))[:12]}")
     if event.kind in LADDER_EVENTS and "level" in payload:
         said.insert(0, _rung_words(payload, staff, lang))
     text = " ".join(said).strip()

@@ -14,6 +14,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import platformdirs
 from pydantic import BaseModel, Field, field_validator
 from pydantic_settings import (
     BaseSettings,
@@ -25,7 +26,14 @@ from pydantic_settings import (
 # Where the file is: shared with the light reader the sign-in screen is painted with.
 from deskapp.first_settings import config_dir, config_file
 
-__all__ = ["Settings", "SlaSettings", "config_dir", "config_file", "load_settings"]
+__all__ = [
+    "EvidenceSettings",
+    "Settings",
+    "SlaSettings",
+    "config_dir",
+    "config_file",
+    "load_settings",
+]
 
 
 class SlaSettings(BaseModel):
@@ -33,6 +41,38 @@ class SlaSettings(BaseModel):
     policy_file: Path | None = None
     #: Extra folders searched for calendar files by name, before the shipped ones.
     calendar_dirs: list[Path] = Field(default_factory=lambda: [config_dir() / "calendars"])
+
+
+#: What evidence files may be by default: photos, recordings, video, documents and mail. An
+#: entry is an extension ("jpg") or a media type ("image/jpeg", "audio/*").
+DEFAULT_EVIDENCE_TYPES = (
+    *("jpg", "jpeg", "png", "gif", "webp", "heic", "heif"),
+    *("pdf", "txt", "doc", "docx", "xls", "xlsx", "eml"),
+    *("mp3", "m4a", "wav", "amr", "mp4", "mov"),
+)
+
+
+class EvidenceSettings(BaseModel):
+    """Deployments differ in what evidence they take and where it may live: one host keeps it
+    in its data folder, desks on many hosts need a shared folder or the database
+    (deskapp.evidence)."""
+
+    #: Files are kept here by content hash (`<sha[:2]>/<sha>`). Desks on several hosts that
+    #: share one PostgreSQL database must share this folder too (a network mount), or keep
+    #: every file in the database (`inline_max_bytes` as large as `max_bytes`).
+    directory: Path = Field(
+        default_factory=lambda: platformdirs.user_data_path("deskapp", appauthor=False) / "evidence"
+    )
+    #: The largest file taken, in bytes.
+    max_bytes: int = Field(default=50_000_000, gt=0)
+    #: Files up to this size are kept in the database instead (0: none).
+    inline_max_bytes: int = Field(default=64 * 1024, ge=0)
+    allowed_types: list[str] = Field(default_factory=lambda: list(DEFAULT_EVIDENCE_TYPES))
+
+    @field_validator("allowed_types")
+    @classmethod
+    def _normalised(cls, value: list[str]) -> list[str]:
+        return [t.strip().lower().lstrip(".") for t in value if t.strip(" .")]
 
 
 class Settings(BaseSettings):
@@ -50,6 +90,7 @@ class Settings(BaseSettings):
     #: A complaint from the same customer or on the same order within this many days is a repeat.
     repeat_window_days: int = 30
     sla: SlaSettings = Field(default_factory=SlaSettings)
+    evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
     #: Textual theme; "ansi" picks the 16-colour theme that follows the terminal's palette.
     theme: str = "textual-dark"
     #: Key remapping by binding id, e.g. {"app.new_complaint" = "f6"} (see docs/keys.md).

@@ -279,6 +279,20 @@ _PROBLEMS: tuple[tuple[re.Pattern[str], str], ...] = (
         re.compile(r"contains a character that cannot be stored \((?P<char>U\+\w+)\)\Z"),
         "unstorable",
     ),
+    # deskapp.evidence and deskapp.cases.evidence: a file to attach
+    (re.compile(r"no such file: (?P<path>.*)\Z", re.S), "no_file"),
+    (re.compile(r"not a file: (?P<path>.*)\Z", re.S), "not_a_file"),
+    (re.compile(r"cannot be read: (?P<why>.*)\Z", re.S), "unreadable"),
+    (re.compile(r"larger than the limit of (?P<limit>.+) \((?P<size>.+)\)\Z"), "too_large"),
+    (
+        re.compile(r"file type (?P<type>\S+) is not allowed \(allowed: (?P<allowed>.*)\)\Z"),
+        "type_not_allowed",
+    ),
+    (re.compile(r"the file is empty\Z"), "empty_file"),
+    (
+        re.compile(r"already attached to this case as (?P<name>.*) \((?P<id>#\d+)\)\Z", re.S),
+        "already_attached",
+    ),
 )
 
 

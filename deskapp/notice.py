@@ -35,10 +35,12 @@ from deskapp.domain import (
     parse_flags,
 )
 from deskapp.errors import NotFound
+from deskapp.evidence import human_size
 from deskapp.i18n import Catalog, enum_label
 from deskapp.masking import contact_for
 from store.engine import read_session
 from store.models import (
+    Attachment,
     CaseEvent,
     Complaint,
     ComplaintAssist,
@@ -134,6 +136,8 @@ class NoticeFacts:
     assisting: tuple[Department, ...]
     liaison: str
     handover: Handover | None
+    #: The files the desk keeps for the case, oldest first.
+    files: tuple[Attachment, ...] = ()
 
 
 def gather(desk: Desk, number: str) -> NoticeFacts:
@@ -163,6 +167,13 @@ def gather(desk: Desk, number: str) -> NoticeFacts:
             ),
             liaison=contact.display_name if contact else "",
             handover=_handover(s, c.id),
+            files=tuple(
+                s.exec(
+                    select(Attachment)
+                    .where(Attachment.complaint_id == c.id, Attachment.storage != "")
+                    .order_by(col(Attachment.id))
+                ).all()
+            ),
         )
 
 
@@ -294,6 +305,7 @@ class _Renderer:
             ),
             *self.text_block("section.description", c.description),
             *self.text_block("section.evidence", c.evidence, optional=True),
+            *self.files(),
             *self.text_block("section.demand", c.demand, level=2),
             f"## {self.t('section.deadlines')}",
             "",
@@ -321,6 +333,18 @@ class _Renderer:
         if not quoted and optional:
             return []
         return [f"{'#' * level} {self.t(key)}", "", *(quoted or [self.t("none")]), ""]
+
+    def files(self) -> list[str]:
+        """Each kept file with its whole SHA-256: the department can check a copy it is sent
+        (`sha256sum`) against the notice."""
+        if not self.f.files:
+            return []
+        rows = []
+        for a in self.f.files:
+            said = self.t("file", name=a.file_name, size=human_size(a.size), type=a.media_type)
+            rows.append((cell(f"{said} — {a.note}" if a.note else said), a.sha256))
+        head = (self.t("field.file"), "SHA-256")
+        return [f"### {self.t('section.files')}", "", *self.table(head, rows)]
 
     def deadlines(self) -> list[str]:
         rows = []

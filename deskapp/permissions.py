@@ -148,6 +148,13 @@ PERMISSIONS: dict[str, Permission] = {
         # A note discloses nothing and is recorded, so every role that reaches the case may
         # leave one (an administrator explaining a data correction, legal commenting).
         _p("add_note", set(Role), Scope.INVOLVED, "recorded as an event"),
+        # Evidence is a note with a file: whoever may leave a note may attach one.
+        _p(
+            "attach_evidence",
+            set(Role),
+            Scope.INVOLVED,
+            "within the size limit and allowed types; its SHA-256 recorded as an event",
+        ),
         # Bringing in another system's complaints writes many cases at once under an import
         # account: for the people who run the desk, not for those who work single cases.
         _p(

@@ -41,7 +41,7 @@ BASELINE_EVENT = "rows_baseline"
 SEAL_KINDS = (SEAL_EVENT, BASELINE_EVENT)
 #: Rows per seal event: a bulk write (demo, import, baseline) is recorded in several events.
 ROWS_PER_EVENT = 2000
-VERSION = 1
+VERSION = 2
 #: What each version's digest covers, by table, in this order.
 COLUMNS: dict[int, dict[str, tuple[str, ...]]] = {
     1: {
@@ -128,6 +128,19 @@ COLUMNS: dict[int, dict[str, tuple[str, ...]]] = {
         "attachment": ("id", "complaint_id", "reference", "checksum", "note", "added_by_id", "at"),
         "complaint_assist": ("complaint_id", "department_id"),
     }
+}
+#: Version 2 (migration 0017): an attachment's file is described by its hash, size, media
+#: type, name and storage.
+COLUMNS[2] = {
+    **COLUMNS[1],
+    "attachment": (
+        *COLUMNS[1]["attachment"],
+        "sha256",
+        "size",
+        "media_type",
+        "file_name",
+        "storage",
+    ),
 }
 #: Each sealed table's key columns: a row is named in a seal by their values joined with "/".
 KEYS: dict[str, tuple[str, ...]] = {

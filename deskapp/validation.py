@@ -27,6 +27,7 @@ LIMITS = {
     "demand": 5_000,
     "evidence": 5_000,
     "note": 5_000,
+    "attach_note": 500,
     "override_reason": 2_000,
     # What the case actions take as text.
     "reason": 5_000,

@@ -16,6 +16,7 @@ def keyed() -> tuple[type, ...]:
     from screens.breach_board import BreachBoardScreen
     from screens.case import CaseScreen
     from screens.dialogs.admin_form import AdminFormDialog
+    from screens.dialogs.attach import AttachDialog
     from screens.dialogs.case_action import CaseActionDialog
     from screens.dialogs.confirm import ConfirmDialog
     from screens.dialogs.queue_filter import QueueFilterDialog
@@ -43,6 +44,7 @@ def keyed() -> tuple[type, ...]:
         RegisteredScreen,
         CaseScreen,
         CaseActionDialog,
+        AttachDialog,
         InboxScreen,
         ImportScreen,
         AdminScreen,

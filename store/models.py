@@ -240,13 +240,34 @@ class Note(SQLModel, table=True):
 
 
 class Attachment(SQLModel, table=True):
+    """Evidence on a case. A file the desk keeps (`storage` "file": in the evidence folder by
+    its SHA-256; "inline": an `evidence_blob` row) is described by its hash, size, media type
+    and the name it came with; a row with `storage` "" is only a reference to something kept
+    elsewhere (what rows were before migration 0017)."""
+
     id: int | None = Field(default=None, primary_key=True)
     complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    #: Where it came from: the path on the desk host, or the upload's name.
     reference: str = Field(max_length=500)
     checksum: str = Field(default="", max_length=128)
     note: str = Field(default="", max_length=500)
     added_by_id: int = Field(foreign_key="staff.id")
     at: datetime = Field(sa_column=_instant())
+    sha256: str = Field(default="", max_length=64, index=True)
+    size: int = Field(default=0, sa_type=sa.BigInteger)
+    media_type: str = Field(default="", max_length=100)
+    file_name: str = Field(default="", max_length=255)
+    storage: str = Field(default="", max_length=8)
+
+
+class EvidenceBlob(SQLModel, table=True):
+    """A small evidence file kept in the database, once per content (`Attachment.sha256`)."""
+
+    __tablename__ = "evidence_blob"
+
+    sha256: str = Field(primary_key=True, max_length=64)
+    size: int = Field(sa_type=sa.BigInteger)
+    data: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class IntakeKey(SQLModel, table=True):

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from deskapp.cases.actions import CaseActions
 from deskapp.cases.escalations import Escalations
+from deskapp.cases.evidence import Evidence
 from deskapp.cases.inbox import Inbox
 from deskapp.cases.intake import IntakeCases
 from deskapp.cases.notes import Notes
 from deskapp.cases.reads import Reads
 
 
-class Desk(IntakeCases, Notes, CaseActions, Escalations, Inbox, Reads):
+class Desk(IntakeCases, Notes, Evidence, CaseActions, Escalations, Inbox, Reads):
     """The use cases: intake (`deskapp.cases.intake`), workflow actions and reveals
-    (`.actions`, with each action's field changes in `.steps`), notes (`.notes`), the inbox
-    (`.inbox`), the escalation ladder's sweep (`.escalations`) and plain reads (`.reads`).
+    (`.actions`, with each action's field changes in `.steps`), notes (`.notes`), evidence
+    files (`.evidence`), the inbox (`.inbox`), the escalation ladder's sweep (`.escalations`)
+    and plain reads (`.reads`).
     Each public method is one transaction."""

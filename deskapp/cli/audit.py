@@ -42,10 +42,13 @@ def _key_path(given: Path | None) -> Path:
 )
 @key_option
 def verify(db_url: str | None, anchor_file: Path | None, key_path: Path | None) -> None:
-    """Recompute the hash chain and every sealed row; exit 1 naming the first broken event,
-    or each row changed, added or deleted outside the desk (and the columns that changed).
-    With --anchor, also check that the anchored event is still in the log with its hash."""
+    """Recompute the hash chain, every sealed row and every evidence file's SHA-256; exit 1
+    naming the first broken event, each row changed, added or deleted outside the desk (and
+    the columns that changed), or each evidence file changed or missing. With --anchor, also
+    check that the anchored event is still in the log with its hash."""
     from deskapp.anchor import AnchorError, check_anchor, load_key
+    from deskapp.config import load_settings
+    from deskapp.evidence_check import check_evidence
     from deskapp.seal_check import check_rows, snapshot_engine
     from store.engine import read_session
 
@@ -62,6 +65,7 @@ def verify(db_url: str | None, anchor_file: Path | None, key_path: Path | None) 
     with read_session(snapshot_engine(engine_for(db_url))) as session:
         result, rows = check_rows(session)
         checked = check_anchor(session, anchor, key) if anchor is not None and key else None
+        files = check_evidence(session, load_settings().evidence) if result.ok else None
     if not result.ok:
         click.echo(
             f"audit chain BROKEN at event {result.broken_id}: {result.reason} "
@@ -91,9 +95,20 @@ def verify(db_url: str | None, anchor_file: Path | None, key_path: Path | None) 
             click.echo(f"  {problem.describe()}", err=True)
         if rows.unlisted:
             click.echo(f"  … and {rows.unlisted} more", err=True)
-    if not rows.ok:
+    if rows.ok:
+        click.echo(f"rows as sealed: {rows.rows}")
+    assert files is not None  # read whenever the chain is intact
+    if files.problems:
+        total = len(files.problems) + files.unlisted
+        click.echo(f"evidence files NOT as attached: {total}", err=True)
+        for found in files.problems:
+            click.echo(f"  {found.describe()}", err=True)
+        if files.unlisted:
+            click.echo(f"  … and {files.unlisted} more", err=True)
+    else:
+        click.echo(f"evidence files as attached: {files.files}")
+    if not rows.ok or not files.ok:
         sys.exit(1)
-    click.echo(f"rows as sealed: {rows.rows}")
 
 
 @audit.command()

@@ -29,6 +29,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 #: the other sixteen modules, and `tests/deskapp/test_cli_commands.py` checks this table
 #: against what the modules register.
 COMMAND_MODULES = {
+    "attach": "evidence",
     "audit": "audit",
     "calendar": "calendars",
     "db": "database",

@@ -4,6 +4,9 @@ Each browser session starts its own `deskapp run` (the same program, drawn by Te
 driver into xterm.js) and signs in like any other desk: there is no `--os-user` here, since the
 web server's account says nothing about who opened the page. The server speaks plain HTTP: beyond
 this machine it belongs behind a TLS-terminating, authenticating reverse proxy (docs/browser.md).
+
+Beside the terminal page it serves an upload page per session (`deskapp.uploads`): a file on
+the person's computer cannot be named by a path that the desk, running here, can read.
 """
 
 from __future__ import annotations
@@ -12,6 +15,8 @@ import ipaddress
 import os
 import shlex
 import sys
+from pathlib import Path
+from typing import Any
 
 import click
 
@@ -32,8 +37,7 @@ def serve(
     db_url: str | None, host: str, port: int, lang: str | None, public_url: str | None
 ) -> None:
     """Serve the desk to web browsers (one desk process per browser session)."""
-    from textual_serve.server import Server
-
+    from deskapp import uploads
     from store.engine import resolve_url
 
     # The database is checked once here, so a schema behind this program stops the server with
@@ -50,7 +54,41 @@ def serve(
             "authenticating HTTPS proxy in front of it (docs/browser.md)",
             err=True,
         )
-    Server(command, host=host, port=port, title="deskapp", public_url=public_url).serve()
+    server = desk_server(
+        command,
+        upload_root=uploads.make_root(),
+        host=host,
+        port=port,
+        title="deskapp",
+        public_url=public_url,
+    )
+    # Each session's desk makes its inbox under the root and shows the page's address.
+    os.environ[uploads.ROOT_ENV] = str(server.upload_root)
+    os.environ[uploads.URL_ENV] = server.public_url
+    server.serve()
+
+
+def desk_server(command: str, *, upload_root: Path, **options: Any) -> Any:
+    """textual-serve's server with the upload page's routes. aiohttp freezes an application's
+    routes when it starts, and textual-serve builds and starts its application in one call, so
+    its `_make_app` (the one place between the two) is extended: a textual-serve upgrade that
+    renames it fails `tests/deskapp/test_uploads.py`, not silently."""
+    from textual_serve.server import Server
+
+    from deskapp import uploads
+    from deskapp.config import load_settings
+
+    class DeskServer(Server):
+        upload_root: Path
+
+        async def _make_app(self) -> Any:
+            app = await super()._make_app()
+            app.add_routes(uploads.routes(self.upload_root, load_settings().evidence))
+            return app
+
+    server = DeskServer(command, **options)
+    server.upload_root = upload_root
+    return server
 
 
 def _is_loopback(host: str) -> bool:

@@ -5,7 +5,9 @@ handed at sign-in."""
 from __future__ import annotations
 
 import inspect
+import os
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -29,6 +31,14 @@ def form() -> IntakeForm:
 
 
 OP = Operator("tester")
+
+
+def _photo() -> Path:
+    """A file to attach, in the test's own (isolated) data folder."""
+    path = Path(os.environ["XDG_DATA_HOME"]) / "photo.jpg"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(b"jpeg")
+    return path
 
 
 @pytest.fixture
@@ -68,6 +78,8 @@ CALLS: dict[str, Callable[[Desk, Actor, str], Any]] = {
     "add_note": lambda d, a, n: d.add_note(
         a, n, "note", customer_facing=False, expected_version=None
     ),
+    "attach_file": lambda d, a, n: d.attach_file(a, n, _photo()),
+    "attach_bytes": lambda d, a, n: d.attach_bytes(a, n, "photo.jpg", b"jpeg"),
     "inbox": lambda d, a, n: d.inbox(a),
     "unread_count": lambda d, a, n: d.unread_count(a),
     "mark_read": lambda d, a, n: d.mark_read(a, [1]),

@@ -250,6 +250,33 @@ def every_validation_message() -> list[tuple[str, str]]:
             _amount(bad)
         found += caught.value.problems.items()
     assert _amount(Decimal("1")) == Decimal("1.00")
+    found += evidence_messages()
+    return found
+
+
+def evidence_messages() -> list[tuple[str, str]]:
+    """What a file to attach can be refused for, before any database (deskapp.evidence)."""
+    import tempfile
+
+    from deskapp.config import EvidenceSettings
+    from deskapp.evidence import check_path, check_size
+
+    found: list[tuple[str, str]] = []
+    settings = EvidenceSettings(max_bytes=10)
+    with tempfile.TemporaryDirectory() as scratch:
+        folder = Path(scratch)
+        (folder / "tool.exe").write_bytes(b"MZ")
+        (folder / "empty.jpg").write_bytes(b"")
+        for path in (Path("  "), *(folder / n for n in ("x.jpg", ".", "tool.exe", "empty.jpg"))):
+            with pytest.raises(InvalidInput) as caught:
+                check_path(path, settings)
+            found += caught.value.problems.items()
+    with pytest.raises(InvalidInput) as caught:
+        check_size(11, settings)
+    found += caught.value.problems.items()
+    found += [("path", "cannot be read: permission denied")]  # root can read anything
+    # The refusal that needs the case (deskapp.cases.evidence), as it words it.
+    found += [("path", "already attached to this case as 照片.jpg (#12)")]
     return found
 
 
@@ -271,6 +298,13 @@ def test_every_validation_message_has_a_code_and_both_languages() -> None:
         "not_a_number",
         "negative",
         "unstorable",
+        "no_file",
+        "not_a_file",
+        "unreadable",
+        "too_large",
+        "type_not_allowed",
+        "empty_file",
+        "already_attached",
     }
 
 

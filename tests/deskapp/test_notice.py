@@ -4,6 +4,7 @@ in both languages, and `deskapp notice` printing it (issue 6)."""
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -269,3 +270,30 @@ def test_cli_unknown_number_and_language(desk: Desk, db_url: str) -> None:
     assert "no complaint TS-20261123-9999" in missing.output
     bad = runner.invoke(main, ["notice", "TS-20261123-0001", "--lang", "fr", "--db", db_url])
     assert bad.exit_code == 2 and "fr" in bad.output
+
+
+# -- evidence files ---------------------------------------------------------------------------
+
+
+def test_notice_lists_the_files_with_their_whole_hash(
+    desk: Desk, number: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(desk.settings.evidence, "directory", tmp_path / "evidence")
+    photo = tmp_path / "漏水|照片.jpg"
+    photo.write_bytes(b"\xff\xd8" * 40_000)
+    first = desk.attach_file(desk.actor("agent"), number, photo, note="客户 | 微信发来")
+    second = desk.attach_bytes(desk.actor("handler"), number, "call.m4a", b"\x00" * 300)
+    text = render_notice(desk, number, "zh")
+    section = text.split("### 证据文件\n")[1].split("##")[0]
+    assert "| 文件 | SHA-256 |" in section
+    assert (
+        f"| 漏水\\|照片.jpg（80 KB，image/jpeg） — 客户 \\| 微信发来 | {first.sha256} |" in section
+    )
+    assert f"| call.m4a（300 B，audio/mp4） | {second.sha256} |" in section
+    english = render_notice(desk, number, "en")
+    assert "### Evidence files" in english and "| File | SHA-256 |" in english
+    assert f"| call.m4a (300 B, audio/mp4) | {second.sha256} |" in english
+    tokens = parse(text)
+    rows = sum(t.type == "tr_open" for t in tokens)
+    assert sum(t.type in ("td_open", "th_open") for t in tokens) == 2 * rows
+    assert "漏水|照片.jpg（80 KB，image/jpeg） — 客户 | 微信发来" in rendered_text(tokens)

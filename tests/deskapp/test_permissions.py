@@ -52,7 +52,7 @@ RELATION: dict[str, frozenset[str]] = {
     "executive": frozenset(),
     "admin": frozenset(),
 }
-CASE_ACTIONS = ("reveal_contact", "add_note")
+CASE_ACTIONS = ("reveal_contact", "add_note", "attach_evidence")
 
 
 def expected_allowed(action: str, roles: frozenset[Role], relation: frozenset[str]) -> bool:
@@ -166,6 +166,8 @@ class Bench:
             return lambda: self.desk.add_note(
                 actor, self.number, "备注", customer_facing=False, expected_version=None
             )
+        if action == "attach_evidence":
+            return lambda: self.desk.attach_bytes(actor, self.number, "照片.jpg", b"photo")
         if action == "intake":
             form = IntakeForm(
                 phone="13900000000", name="李", subject="s", description="d", demand="x"
