@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 #: The newest revision under migrations/versions (a new migration moves it).
-HEAD = "0015"
+HEAD = "0018"
 
 
 class SchemaBehindError(RuntimeError):
