@@ -29,11 +29,12 @@ from deskapp.domain import (
     RootCause,
     Severity,
     Status,
+    ToldBy,
     parse_roles,
 )
 from deskapp.errors import NotFound
 from deskapp.i18n import default_catalog, enum_label
-from deskapp.records import CaseRecord, CustomerRecord, MilestoneRecord
+from deskapp.records import CaseRecord, CustomerRecord, LetterRecord, MilestoneRecord
 from store.engine import read_session
 from store.models import (
     Attachment,
@@ -95,6 +96,8 @@ class CaseDetail:
     names: dict[int, str]  # staff id → display name, for everyone the case mentions
     departments: dict[int, str]  # department id → name in the desk's language
     assisting: tuple[int, ...]
+    #: The written confirmations, newest first (deskapp.cases.letters).
+    letters: tuple[LetterRecord, ...] = ()
 
     @property
     def version(self) -> int:
@@ -147,6 +150,7 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
                 select(ComplaintAssist.department_id).where(ComplaintAssist.complaint_id == c.id)
             ).all()
         )
+        letters = tuple(desk.letters_of(s, c.id))
         names = {ident: name for ident, name in s.exec(select(Staff.id, Staff.display_name))}
         departments = {
             d.id or 0: (d.name if lang == "zh" else d.name_en or d.name)
@@ -169,6 +173,7 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
         names=staff,
         departments=departments,
         assisting=assisting,
+        letters=letters,
     )
 
 
@@ -181,6 +186,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "claim_type": ClaimType,
     "severity": Severity,
     "root_cause_category": RootCause,
+    "told_by": ToldBy,
 }
 
 
@@ -228,12 +234,33 @@ def _entry(
     if isinstance(contact, dict):  # how the customer was reached, and what came of it
         mode = catalog.text(f"case_action.mode.{contact.get('mode', 'phone')}", lang)
         said.insert(0, f"{mode}: {contact.get('outcome', '')}".strip(": "))
+    if payload.get("told_by"):  # the feedback step: how the customer was told
+        said.insert(0, shown("told_by", payload["told_by"]))
+    if event.kind in LETTER_EVENTS and payload.get("message_id"):
+        said.insert(0, _letter_words(payload, lang))
     if event.kind in ("batch_joined", "batch_opened") and payload.get("key"):
         said.insert(0, f"{payload['key']} ({payload.get('cases', '?')})")
     if event.kind in LADDER_EVENTS and "level" in payload:
         said.insert(0, _rung_words(payload, staff, lang))
     text = " ".join(said).strip()
     return TimelineEntry(event.at, staff.get(event.actor_id or 0, ""), event.kind, changes, text)
+
+
+#: Events of a letter to the customer (deskapp.cases.letters).
+LETTER_EVENTS = frozenset({"letter_queued", "letter_written", "letter_sent", "letter_failed"})
+
+
+def _letter_words(payload: dict[str, Any], lang: str) -> str:
+    """ "Plan letter <id@host> (/path/x.eml)": which letter, its Message-ID, and where
+    it was written or why it failed."""
+    catalog = default_catalog()
+    said = catalog.text(f"letter.kind.{payload.get('letter', 'plan')}", lang)
+    said += f" {payload['message_id']}"  # not the address: the timeline is not masked
+    if payload.get("path"):
+        said += f" ({payload['path']})"
+    if payload.get("error"):
+        said += f": {payload['error']}"
+    return said
 
 
 #: Events that record a rung of the escalation ladder (the sweep's, and a person's step).

@@ -61,6 +61,15 @@ class RiskFlag(StrEnum):
     REPEAT = "repeat"
 
 
+class ToldBy(StrEnum):
+    """How the customer was told the result (the feedback step records it)."""
+
+    PHONE = "phone"
+    SMS = "sms"
+    EMAIL = "email"
+    IN_PERSON = "in_person"
+
+
 class RemedyType(StrEnum):
     """What a plan offers the customer (DESIGN.md §1, handling)."""
 

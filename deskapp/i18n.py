@@ -33,6 +33,7 @@ from deskapp.domain import (
     RootCause,
     Severity,
     Status,
+    ToldBy,
 )
 from deskapp.tomlfile import read_toml
 
@@ -71,6 +72,7 @@ ENUM_SECTIONS: dict[type[StrEnum], str] = {
     MilestoneState: "milestone_state",
     RemedyType: "remedy",
     RootCause: "root_cause",
+    ToldBy: "told_by",
 }
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")

@@ -34,6 +34,8 @@ LIMITS = {
     "outcome": 5_000,
     "remedy": 5_000,
     "whys": 2_000,
+    # A written confirmation (deskapp.cases.letters).
+    "letter_body": 20_000,
 }
 
 REQUIRED = ("phone", "name", "subject", "description", "demand")

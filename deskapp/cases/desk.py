@@ -6,12 +6,14 @@ from deskapp.cases.actions import CaseActions
 from deskapp.cases.escalations import Escalations
 from deskapp.cases.inbox import Inbox
 from deskapp.cases.intake import IntakeCases
+from deskapp.cases.letters import Letters
 from deskapp.cases.notes import Notes
 from deskapp.cases.reads import Reads
 
 
-class Desk(IntakeCases, Notes, CaseActions, Escalations, Inbox, Reads):
+class Desk(IntakeCases, Notes, Letters, CaseActions, Escalations, Inbox, Reads):
     """The use cases: intake (`deskapp.cases.intake`), workflow actions and reveals
-    (`.actions`, with each action's field changes in `.steps`), notes (`.notes`), the inbox
-    (`.inbox`), the escalation ladder's sweep (`.escalations`) and plain reads (`.reads`).
+    (`.actions`, with each action's field changes in `.steps`), notes (`.notes`), letters to
+    the customer and their sending (`.letters`), the inbox (`.inbox`), the escalation
+    ladder's sweep (`.escalations`) and plain reads (`.reads`).
     Each public method is one transaction."""

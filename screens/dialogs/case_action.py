@@ -26,7 +26,15 @@ from textual.widgets.selection_list import Selection
 from deskapp import workflow
 from deskapp.case_view import CaseDetail
 from deskapp.context import DeskContext
-from deskapp.domain import Category, ClaimType, RemedyType, RiskFlag, RootCause, Severity
+from deskapp.domain import (
+    Category,
+    ClaimType,
+    RemedyType,
+    RiskFlag,
+    RootCause,
+    Severity,
+    ToldBy,
+)
 from deskapp.errors import ConflictError, DeskError, InvalidInput
 from deskapp.i18n import enum_label, localise_problem
 from widgets.prose import Prose, safe_line
@@ -49,6 +57,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     "record_contact": ("mode", "outcome"),
     "record_root_cause": ("root_cause_category", *WHYS),
     "propose_plan": ("remedy_types", "remedy", "compensation_amount"),
+    "give_feedback": ("told_by", "comment"),
     "revisit": ("satisfaction", "comment"),
     NOTE: ("note", "customer_facing"),
 }
@@ -63,6 +72,7 @@ _REQUIRED = frozenset(
         "note",
         "root_cause_category",
         "why1",
+        "told_by",
     )
 )
 CONTACT_MODES = ("phone", "written")
@@ -171,6 +181,8 @@ class CaseActionDialog(ModalScreen[bool]):
             return _select(wid, [(who, str(ident)) for ident, who in self.assignable], None)
         if name == "mode":
             return _select(wid, [(t(f"case_action.mode.{m}"), m) for m in CONTACT_MODES], "phone")
+        if name == "told_by":  # chosen each time: how they were told is the record
+            return _select(wid, [(enum_label(m, lang), m.value) for m in ToldBy], None)
         if name == "satisfaction":
             return _select(wid, [(str(n), str(n)) for n in range(5, 0, -1)], None)
         return SafeInput(id=wid)

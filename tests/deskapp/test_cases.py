@@ -113,7 +113,7 @@ def test_whole_loop_to_closure(desk: Desk, staffed: dict[str, int]) -> None:
     flow.do("manager", "approve_compensation")
     flow.do("handler", "resolve")
     flow.do("agent", "confirm")
-    flow.do("agent", "give_feedback")
+    flow.do("agent", "give_feedback", told_by="phone")
     flow.do("agent2", "revisit", satisfaction=5, comment="满意")
     flow.do("agent", "close")
     c, milestones, events = case_rows(desk, number)
@@ -265,7 +265,7 @@ def test_revisit_by_the_handler_is_refused(desk: Desk, staffed: dict[str, int]) 
     flow = Flow(desk, desk.intake(who(desk, "agent"), form()).number)
     full_plan(flow, staffed["dept:QA"])
     flow.do("handler", "resolve")
-    flow.do("handler", "give_feedback")
+    flow.do("handler", "give_feedback", told_by="phone")
     with pytest.raises(PermissionDenied):  # handlers hold no revisit role at all
         flow.do("handler", "revisit", satisfaction=5)
     with pytest.raises(TransitionError, match="1 to 5"):
@@ -287,7 +287,7 @@ def test_revisit_by_a_manager_who_handled_the_case_is_refused(
     flow.do("manager", "start_investigation")  # the manager becomes the handler
     flow.do("manager", "propose_plan", remedy="道歉")
     flow.do("manager", "resolve")
-    flow.do("agent", "give_feedback")
+    flow.do("agent", "give_feedback", told_by="phone")
     with pytest.raises(TransitionError, match="someone other than the handler"):
         flow.do("manager", "revisit", satisfaction=5)
 

@@ -14,6 +14,7 @@ from sqlalchemy.engine import Engine
 from deskapp.cases import Actor, Desk, IntakeForm
 from deskapp.cases.base import AccountDisabled, current_actor
 from deskapp.errors import PermissionDenied
+from deskapp.letters import LetterKind
 from deskapp.staff_admin import Operator, StaffAdmin
 from store.engine import read_session
 
@@ -67,6 +68,10 @@ CALLS: dict[str, Callable[[Desk, Actor, str], Any]] = {
     "reveal_contact": lambda d, a, n: d.reveal_contact(a, n),
     "add_note": lambda d, a, n: d.add_note(
         a, n, "note", customer_facing=False, expected_version=None
+    ),
+    "letter_draft": lambda d, a, n: d.letter_draft(a, n, None, "en"),
+    "queue_letter": lambda d, a, n: d.queue_letter(
+        a, n, kind=LetterKind.PLAN, lang="en", recipient="a@b.com", subject="s", body="b"
     ),
     "inbox": lambda d, a, n: d.inbox(a),
     "unread_count": lambda d, a, n: d.unread_count(a),

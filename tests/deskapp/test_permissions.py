@@ -52,7 +52,7 @@ RELATION: dict[str, frozenset[str]] = {
     "executive": frozenset(),
     "admin": frozenset(),
 }
-CASE_ACTIONS = ("reveal_contact", "add_note")
+CASE_ACTIONS = ("reveal_contact", "add_note", "send_letter")
 
 
 def expected_allowed(action: str, roles: frozenset[Role], relation: frozenset[str]) -> bool:
@@ -164,6 +164,8 @@ class Bench:
             return lambda: self.desk.add_note(
                 actor, self.number, "备注", customer_facing=False, expected_version=None
             )
+        if action == "send_letter":  # the permission is checked before the case's state
+            return lambda: self.desk.letter_draft(actor, self.number, None, "en")
         if action == "intake":
             form = IntakeForm(
                 phone="13900000000", name="李", subject="s", description="d", demand="x"
