@@ -344,3 +344,56 @@ def test_a_claim_is_won_once(desk: Desk, planned: str, db_url: str) -> None:
     other_engine.dispose()
     stored = row(desk, letter.message_id)
     assert stored.attempts == 1 and stored.next_attempt_at == now + timedelta(minutes=10)
+
+
+def test_deskapp_mail_once_sends_what_is_due(
+    desk: Desk,
+    server: Server,
+    planned: str,
+    db_url: str,
+    certificate: tuple[Path, Path],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from click.testing import CliRunner
+
+    from deskapp.cli import main
+    from deskapp.config import load_settings
+
+    letter = queue(desk, planned)
+    for name, value in {
+        "HOST": "127.0.0.1",
+        "PORT": str(server.port),
+        "CAFILE": str(certificate[0]),
+        "USERNAME": LOGIN,
+        "SENDER": "service@desk.example",
+    }.items():
+        monkeypatch.setenv(f"DESKAPP_SMTP__{name}", value)
+    load_settings.cache_clear()
+    result = CliRunner().invoke(main, ["mail", "--once", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert "0 sent, 1 still queued" in result.output  # the server is not up yet
+    server.start()
+    clock.advance(timedelta(minutes=2))
+    result = CliRunner().invoke(main, ["mail", "--db", db_url])
+    assert result.exit_code == 0, result.output
+    assert f"sent {letter.message_id}" in result.output
+    assert [m["Message-ID"] for m in server.inbox.messages()] == [letter.message_id]
+
+
+def test_a_running_desk_sends_by_itself(desk: Desk, server: Server, planned: str) -> None:
+    import time
+
+    from deskapp.context import DeskContext
+
+    server.start()
+    letter = queue(desk, planned)
+    desk.settings.smtp.send_every_seconds = 0.1
+    ctx = DeskContext(lang="en", desk=desk)
+    ctx.watch_outbox()
+    ctx.watch_outbox()  # once per desk
+    deadline = time.monotonic() + 15
+    while row(desk, letter.message_id).status != "sent" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    ctx.close()
+    assert row(desk, letter.message_id).status == "sent"
+    assert len(server.inbox.received) == 1
