@@ -51,8 +51,11 @@ from deskapp.domain import (
 from deskapp.errors import DeskError, NotFound
 from deskapp.i18n import enum_label, field_label
 from deskapp.masking import contact_for, sees_contact
+from deskapp.records import LetterRecord
 from screens.base import DeskScreen
 from screens.dialogs.case_action import NOTE, CaseActionDialog
+from screens.dialogs.letter import LetterDialog, letter_offered
+from widgets.letter_list import LetterList
 from widgets.prose import Prose, safe_line, safe_text
 from widgets.script_panel import ScriptPanel
 
@@ -118,6 +121,7 @@ class CaseScreen(DeskScreen):
         ),
         Binding("w", "reveal", "Reveal contact", id="case.reveal"),
         Binding("n", "note", "Note", id="case.note"),
+        Binding("s", "letter", "Letter", id="case.letter"),
         Binding("escape", "back", "Back", id="case.back"),
     ]
 
@@ -155,6 +159,8 @@ class CaseScreen(DeskScreen):
                 yield Static(Text(""), id="case-facts")
                 yield Static(Text(self.ctx.t("case.plan")), classes="case-section")
                 yield Static(Text(""), id="case-plan")
+                yield Static(Text(self.ctx.t("letter.section")), classes="case-section -letters")
+                yield LetterList(Text(""), id="case-letters", classes="-letters")
                 yield Static(Text(self.ctx.t("case.notes")), classes="case-section")
                 yield Static(Text(""), id="case-notes")
                 yield Static(Text(self.ctx.t("case.timeline")), classes="case-section")
@@ -282,6 +288,9 @@ class CaseScreen(DeskScreen):
         self.query_one("#case-facts", Static).update(self._facts(detail))
         self.query_one("#case-plan", Static).update(self._plan(detail))
         self.query_one("#case-notes", Static).update(self._notes(detail))
+        masked = self.revealed is None and not sees_contact(self.ctx.me, detail.complaint)
+        self.query_one(LetterList).show(detail.letters, self.ctx, masked=masked)
+        self.query(".-letters").set(display=bool(detail.letters))
         self.query_one("#case-timeline", Static).update(self._timeline(detail))
         scripts = self._scripts(detail)
         panel = self.query_one("#case-script", ScriptPanel)
@@ -499,6 +508,8 @@ class CaseScreen(DeskScreen):
         if action == "act":
             return bool(parameters) and parameters[0] in self.offered
         d, me = self.detail, self.ctx.actor
+        if action == "letter":
+            return letter_offered(self.ctx, d)
         if action in ("reveal", "note"):
             if d is None or me is None:
                 return False
@@ -529,6 +540,15 @@ class CaseScreen(DeskScreen):
     def action_note(self) -> None:
         if self.detail is not None:
             self._open(NOTE, None)
+
+    def action_letter(self) -> None:
+        def done(letter: LetterRecord | None) -> None:
+            if letter is not None:
+                self.notify(LetterDialog.said(self.ctx, letter))
+                self.reload()
+
+        if self.detail is not None:
+            self.app.push_screen(LetterDialog(self.ctx, self.detail), done)
 
     def action_act(self, action: str) -> None:
         if self.detail is None or action not in self.offered:

@@ -18,6 +18,7 @@ def keyed() -> tuple[type, ...]:
     from screens.dialogs.admin_form import AdminFormDialog
     from screens.dialogs.case_action import CaseActionDialog
     from screens.dialogs.confirm import ConfirmDialog
+    from screens.dialogs.letter import LetterDialog
     from screens.dialogs.queue_filter import QueueFilterDialog
     from screens.dialogs.readback import ReadBackScreen
     from screens.dialogs.registered import RegisteredScreen
@@ -43,6 +44,7 @@ def keyed() -> tuple[type, ...]:
         RegisteredScreen,
         CaseScreen,
         CaseActionDialog,
+        LetterDialog,
         InboxScreen,
         ImportScreen,
         AdminScreen,
