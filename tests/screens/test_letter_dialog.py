@@ -62,7 +62,8 @@ async def test_the_handler_edits_and_sends_the_plan_letter(
         dialog.query_one("#letter-recipient").value = "wang.xm@example.com"  # type: ignore[attr-defined]
         await pilot.press("ctrl+s")
         await settle(pilot)
-        assert app.screen is screen
+        on_top: object = app.screen  # mypy still holds it to be the dialog
+        assert on_top is screen
         await wait_until(pilot, lambda: screen.query_one("#case-letters").display)
         shown = plain(screen.query_one("#case-letters", Static))
         assert "Plan letter · written · wang.xm@example.com" in shown
