@@ -276,6 +276,7 @@ class DeskApp(GlobalKeys, KeyOrderedApp[None]):
         self._news = NewsBox()
         self._watch = MyCasesWatch(self.ctx.desk.engine, self.ctx.me.staff_id, self._news.take)
         self.ctx.watch_ladder()
+        self.ctx.watch_outbox()
         self._desk_timers = [self.set_interval(ALERT_EVERY, self._poll_alerts)]
         self._last_input_at = clock.now()
         if self.ctx.desk.settings.idle_lock_minutes:

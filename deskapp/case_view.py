@@ -10,7 +10,7 @@ made by someone else in between is refused and shown (optimistic locking, `Desk.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import StrEnum
 from typing import Any
@@ -34,7 +34,7 @@ from deskapp.domain import (
 )
 from deskapp.errors import NotFound
 from deskapp.i18n import default_catalog, enum_label
-from deskapp.records import CaseRecord, CustomerRecord, MilestoneRecord
+from deskapp.records import CaseRecord, CustomerRecord, LetterRecord, MilestoneRecord
 from store.engine import read_session
 from store.models import (
     Attachment,
@@ -125,6 +125,8 @@ class CaseDetail:
     assisting: tuple[int, ...]
     #: Files kept by the desk (the references in `evidence` are kept elsewhere).
     attachments: tuple[AttachmentEntry, ...] = ()
+    #: The written confirmations, newest first (deskapp.cases.letters).
+    letters: tuple[LetterRecord, ...] = ()
 
     @property
     def version(self) -> int:
@@ -143,7 +145,8 @@ class CaseDetail:
     def offered(self, actor: Actor, rules: workflow.Rules | None = None) -> list[str]:
         """The actions this person may start on the case as it stands (role, scope, state);
         guards that depend on what they type are checked again when they submit."""
-        facts = case_facts(self.complaint)
+        running = frozenset(m.kind for m in self.milestones if m.is_open)
+        facts = replace(case_facts(self.complaint), open_milestones=running)
         return [t.action for t in workflow.available(facts, actor.facts(), rules)]
 
 
@@ -177,6 +180,7 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
                 select(ComplaintAssist.department_id).where(ComplaintAssist.complaint_id == c.id)
             ).all()
         )
+        letters = tuple(desk.letters_of(s, c.id))
         names = {ident: name for ident, name in s.exec(select(Staff.id, Staff.display_name))}
         departments = {
             d.id or 0: (d.name if lang == "zh" else d.name_en or d.name)
@@ -217,6 +221,7 @@ def load_case(desk: Desk, number: str, lang: str) -> CaseDetail:
             for a in evidence
             if a.storage
         ),
+        letters=letters,
     )
 
 
@@ -229,6 +234,7 @@ _ENUM_FIELDS: dict[str, type[StrEnum]] = {
     "claim_type": ClaimType,
     "severity": Severity,
     "root_cause_category": RootCause,
+    "told_by": ToldBy,
 }
 
 
@@ -267,8 +273,6 @@ def _entry(
     said = [str(payload[key]) for key in SAID if payload.get(key)]
     if payload.get("rectify_by"):  # the change a plan promises, and by when
         said.append(f"→ {payload['rectify_by']}")
-    if payload.get("told_by") in {m.value for m in ToldBy}:
-        said.insert(0, f"{enum_label(ToldBy(payload['told_by']), lang)}:")
     overrides = payload.get("overrides") if event.kind == "triage_override" else None
     if isinstance(overrides, dict):  # the rules' suggestion → what the agent chose, and why
         changes = tuple(
@@ -280,6 +284,10 @@ def _entry(
     if isinstance(contact, dict):  # how the customer was reached, and what came of it
         mode = catalog.text(f"case_action.mode.{contact.get('mode', 'phone')}", lang)
         said.insert(0, f"{mode}: {contact.get('outcome', '')}".strip(": "))
+    if payload.get("told_by"):  # the feedback step: how the customer was told
+        said.insert(0, shown("told_by", payload["told_by"]))
+    if event.kind in LETTER_EVENTS and payload.get("message_id"):
+        said.insert(0, _letter_words(payload, lang))
     if event.kind in ("batch_joined", "batch_opened") and payload.get("key"):
         said.insert(0, f"{payload['key']} ({payload.get('cases', '?')})")
     if event.kind == "attach":  # which file, and its hash as the chain holds it
@@ -292,6 +300,22 @@ def _entry(
 
 #: What a person wrote with a step, in the order the timeline shows it.
 SAID = ("reason", "comment", "note", "report", "outcome", "rectification")
+#: Events of a letter to the customer (deskapp.cases.letters).
+LETTER_EVENTS = frozenset({"letter_queued", "letter_written", "letter_sent", "letter_failed"})
+
+
+def _letter_words(payload: dict[str, Any], lang: str) -> str:
+    """ "Plan letter <id@host> (/path/x.eml)": which letter, its Message-ID, and where
+    it was written or why it failed."""
+    catalog = default_catalog()
+    said = catalog.text(f"letter.kind.{payload.get('letter', 'plan')}", lang)
+    said += f" {payload['message_id']}"  # not the address: the timeline is not masked
+    if payload.get("path"):
+        said += f" ({payload['path']})"
+    if payload.get("error"):
+        said += f": {payload['error']}"
+    return said
+
 
 #: Events that record a rung of the escalation ladder (the sweep's, and a person's step).
 LADDER_EVENTS = frozenset({"escalation", "escalate"})

@@ -30,6 +30,7 @@ __all__ = [
     "EvidenceSettings",
     "Settings",
     "SlaSettings",
+    "SmtpSettings",
     "config_dir",
     "config_file",
     "load_settings",
@@ -75,6 +76,41 @@ class EvidenceSettings(BaseModel):
         return [t.strip().lower().lstrip(".") for t in value if t.strip(" .")]
 
 
+def _outbox_dir() -> Path:
+    return platformdirs.user_data_path("deskapp", appauthor=False) / "outbox"
+
+
+class SmtpSettings(BaseModel):
+    """The mail server written confirmations go out through (deskapp.mail). The password is
+    never a setting kept with the others: it comes from the environment variable
+    `DESKAPP_SMTP_PASSWORD`, else from `password_file`, and never reaches the database."""
+
+    #: Empty: no server; letters are written as .eml files into `outbox_dir` instead.
+    host: str = ""
+    port: int = Field(default=587, ge=1, le=65535)
+    #: Upgrade the connection with STARTTLS before logging in (the server must offer it).
+    starttls: bool = True
+    #: A CA bundle to trust beyond the system's (a relay with its own certificate authority).
+    cafile: Path | None = None
+    #: Log in when given (the password as said above).
+    username: str = ""
+    password_file: Path | None = None
+    #: The From address, and the name shown with it.
+    sender: str = ""
+    sender_name: str = ""
+    timeout_seconds: float = Field(default=30.0, gt=0)
+    #: Seconds between this desk's looks at the outbox (0: leave it to other desks or to
+    #: `deskapp mail --watch`).
+    send_every_seconds: float = Field(default=30.0, ge=0)
+    #: A letter the server did not take is tried again after this long, doubling each time up
+    #: to `retry_max_seconds`; after `give_up_hours` of trying it is marked failed.
+    retry_first_seconds: float = Field(default=60.0, gt=0)
+    retry_max_seconds: float = Field(default=3600.0, gt=0)
+    give_up_hours: float = Field(default=72.0, gt=0)
+    #: Where letters are written when there is no server (to send by other means).
+    outbox_dir: Path = Field(default_factory=_outbox_dir)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="DESKAPP_", env_nested_delimiter="__", extra="ignore"
@@ -91,6 +127,7 @@ class Settings(BaseSettings):
     repeat_window_days: int = 30
     sla: SlaSettings = Field(default_factory=SlaSettings)
     evidence: EvidenceSettings = Field(default_factory=EvidenceSettings)
+    smtp: SmtpSettings = Field(default_factory=SmtpSettings)
     #: Textual theme; "ansi" picks the 16-colour theme that follows the terminal's palette.
     theme: str = "textual-dark"
     #: Key remapping by binding id, e.g. {"app.new_complaint" = "f6"} (see docs/keys.md).

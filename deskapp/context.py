@@ -18,6 +18,7 @@ if TYPE_CHECKING:  # the store's libraries load after the sign-in screen is pain
     from deskapp.cases import Actor, Desk
     from deskapp.changes import ChangeHub
     from deskapp.ladder_watch import LadderWatch
+    from deskapp.outbox_watch import OutboxWatch
 
 
 class DeskNotStarted(RuntimeError):
@@ -57,6 +58,7 @@ class DeskContext:
             self._opened.set()
         self._hub: ChangeHub | None = None
         self._ladder: LadderWatch | None = None
+        self._outbox: OutboxWatch | None = None
 
     @property
     def scripts(self) -> ScriptLibrary:
@@ -114,15 +116,30 @@ class DeskContext:
         if self._ladder.every > 0:
             self._ladder.start()
 
+    def watch_outbox(self) -> None:
+        """Start this desk's share of sending letters (`deskapp.outbox_watch`), once; call
+        from a worker thread (it waits for the desk)."""
+        from deskapp.outbox_watch import OutboxWatch
+
+        with self._lock:
+            if self._outbox is not None:
+                return
+            every = self.desk.settings.smtp.send_every_seconds
+            self._outbox = OutboxWatch(self.desk, every)
+        if self._outbox.every > 0:
+            self._outbox.start()
+
     def close(self) -> None:
-        """Stop the change feed and the escalation sweep (the app is leaving)."""
+        """Stop the change feed, the escalation sweep and the sending (the app is leaving)."""
         with self._lock:
             hub, self._hub = self._hub, None
             ladder, self._ladder = self._ladder, None
+            outbox, self._outbox = self._outbox, None
         if hub is not None:
             hub.close()
-        if ladder is not None:
-            ladder.close()
+        for watch in (ladder, outbox):
+            if watch is not None:
+                watch.close()
 
     def staff_names(self) -> dict[int, str]:
         """Display names by staff id, read once per session: every list that shows who is

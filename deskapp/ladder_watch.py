@@ -21,6 +21,9 @@ SWEEP_EVERY = 15.0
 
 
 class LadderWatch:
+    #: What the watch does, for the log.
+    what = "escalation sweep"
+
     def __init__(self, desk: Desk, every: float = SWEEP_EVERY) -> None:
         self._desk = desk
         #: Seconds between sweeps; 0 turns this desk's sweep off.
@@ -39,16 +42,19 @@ class LadderWatch:
         if self._thread.is_alive():
             self._thread.join(timeout=3)
 
+    def _work(self) -> None:
+        self._desk.sweep()
+
     def _run(self) -> None:
         if self._stop.wait(random.uniform(0.5, 1.0) * self.every):
             return
         while True:
             try:
-                self._desk.sweep()
+                self._work()
                 self.error = None
             except Exception as exc:  # the database away: the next sweep catches up
                 self.error = exc
-                log.warning("escalation sweep failed: %s", str(exc).splitlines()[0])
+                log.warning("%s failed: %s", self.what, str(exc).splitlines()[0])
             self.sweeps += 1
             if self._stop.wait(self.every):
                 return

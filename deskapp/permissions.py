@@ -155,6 +155,14 @@ PERMISSIONS: dict[str, Permission] = {
             Scope.INVOLVED,
             "within the size limit and allowed types; its SHA-256 recorded as an event",
         ),
+        # The written confirmation after phone contact goes to the customer's e-mail: for
+        # those who work the case (and the desk-wide roles that step in), like a phone call.
+        _p(
+            "send_letter",
+            CASE_WORKERS,
+            Scope.INVOLVED,
+            "a plan only once legal review and approval are done; recorded as events",
+        ),
         # Bringing in another system's complaints writes many cases at once under an import
         # account: for the people who run the desk, not for those who work single cases.
         _p(

@@ -129,7 +129,7 @@ COLUMNS: dict[int, dict[str, tuple[str, ...]]] = {
         "complaint_assist": ("complaint_id", "department_id"),
     }
 }
-#: Version 2 (migration 0017): an attachment's file is described by its hash, size, media
+#: Version 2 (migration 0016): an attachment's file is described by its hash, size, media
 #: type, name and storage.
 COLUMNS[2] = {
     **COLUMNS[1],

@@ -38,6 +38,8 @@ LIMITS = {
     "report": 20_000,
     "rectification": 2_000,
     "rectify_by": 10,
+    # A written confirmation (deskapp.cases.letters).
+    "letter_body": 20_000,
 }
 
 REQUIRED = ("phone", "name", "subject", "description", "demand")

@@ -202,6 +202,8 @@ class Transition:
     pauses: bool = False
     resumes: bool = False
     ends_case: bool = False
+    #: Offered only while the case carries this promise (recording a rectification).
+    while_running: MilestoneKind | None = None
 
     @property
     def permission(self) -> Permission:
@@ -335,6 +337,7 @@ TRANSITIONS: dict[str, Transition] = {
             None,
             guards=(_guard_rectified,),
             meets=(M.RECTIFY,),
+            while_running=M.RECTIFY,
         ),
         _t("confirm", {S.RESOLVED, S.FEEDBACK_GIVEN, S.REVISITED}, None),
         _t(
@@ -405,5 +408,7 @@ def available(facts: CaseFacts, actor: ActorFacts, rules: Rules | None = None) -
     return [
         t
         for t in TRANSITIONS.values()
-        if facts.status in t.sources and permissions.allows(t.action, actor, facts)
+        if facts.status in t.sources
+        and (t.while_running is None or t.while_running.value in facts.open_milestones)
+        and permissions.allows(t.action, actor, facts)
     ]

@@ -33,7 +33,7 @@ from textual.widgets import Static
 
 from deskapp import clock, permissions, presence, sla
 from deskapp.case_view import CaseDetail, assignable, load_case, stages_for
-from deskapp.cases import Contact, case_facts
+from deskapp.cases import Attached, Contact, case_facts
 from deskapp.changes import Change, ChangeFeed
 from deskapp.context import DeskContext
 from deskapp.countdown import Tone, countdown
@@ -51,44 +51,17 @@ from deskapp.domain import (
 from deskapp.errors import DeskError, NotFound
 from deskapp.i18n import enum_label, field_label
 from deskapp.masking import contact_for, sees_contact
+from deskapp.records import LetterRecord
 from screens.base import DeskScreen
+from screens.case_keys import ACTION_KEYS
+from screens.dialogs.attach import AttachDialog
 from screens.dialogs.case_action import NOTE, CaseActionDialog
+from screens.dialogs.letter import LetterDialog, letter_offered
+from widgets.evidence_list import attachment_lines
+from widgets.letter_list import LetterList
 from widgets.prose import Prose, safe_line, safe_text
 from widgets.script_panel import ScriptPanel
 
-#: The key of every workflow action on this screen (the labels are `action.<name>` in the
-#: message catalog). Lower case for the everyday steps, capitals for the weighty ones.
-ACTION_KEYS: tuple[tuple[str, str], ...] = (
-    ("acknowledge", "k"),
-    ("accept", "a"),
-    ("reject", "x"),
-    ("classify", "c"),
-    ("dispatch", "d"),
-    ("transfer", "t"),
-    ("assign", "g"),
-    ("start_investigation", "i"),
-    ("record_contact", "o"),
-    ("pend_customer", "p"),
-    ("customer_answered", "u"),
-    ("submit_report", "I"),
-    ("record_root_cause", "5"),
-    ("propose_plan", "l"),
-    ("send_to_legal", "L"),
-    ("legal_approve", "v"),
-    ("legal_return", "V"),
-    ("request_approval", "m"),
-    ("approve_compensation", "y"),
-    ("refuse_compensation", "Y"),
-    ("resolve", "r"),
-    ("decline", "X"),
-    ("record_rectification", "z"),
-    ("confirm", "f"),
-    ("give_feedback", "b"),
-    ("revisit", "e"),
-    ("close", "C"),
-    ("reopen", "O"),
-    ("escalate", "E"),
-)
 TONE_STYLE = {
     Tone.ON_TRACK: "green",
     Tone.AT_RISK: "bold yellow",
@@ -121,6 +94,8 @@ class CaseScreen(DeskScreen):
         ),
         Binding("w", "reveal", "Reveal contact", id="case.reveal"),
         Binding("n", "note", "Note", id="case.note"),
+        Binding("F", "attach", "Attach file", id="case.attach"),
+        Binding("s", "letter", "Letter", id="case.letter"),
         Binding("escape", "back", "Back", id="case.back"),
     ]
 
@@ -158,6 +133,8 @@ class CaseScreen(DeskScreen):
                 yield Static(Text(""), id="case-facts")
                 yield Static(Text(self.ctx.t("case.plan")), classes="case-section")
                 yield Static(Text(""), id="case-plan")
+                yield Static(Text(self.ctx.t("letter.section")), classes="case-section -letters")
+                yield LetterList(Text(""), id="case-letters", classes="-letters")
                 yield Static(Text(self.ctx.t("case.notes")), classes="case-section")
                 yield Static(Text(""), id="case-notes")
                 yield Static(Text(self.ctx.t("case.timeline")), classes="case-section")
@@ -285,6 +262,9 @@ class CaseScreen(DeskScreen):
         self.query_one("#case-facts", Static).update(self._facts(detail))
         self.query_one("#case-plan", Static).update(self._plan(detail))
         self.query_one("#case-notes", Static).update(self._notes(detail))
+        masked = self.revealed is None and not sees_contact(self.ctx.me, detail.complaint)
+        self.query_one(LetterList).show(detail.letters, self.ctx, masked=masked)
+        self.query(".-letters").set(display=bool(detail.letters))
         self.query_one("#case-timeline", Static).update(self._timeline(detail))
         scripts = self._scripts(detail)
         panel = self.query_one("#case-script", ScriptPanel)
@@ -384,6 +364,9 @@ class CaseScreen(DeskScreen):
                 facts.add_row(Text(field_label(name, lang)), Prose(value))
         if d.evidence:
             facts.add_row(Text(t("case.evidence")), Prose("\n".join(d.evidence)))
+        if d.attachments:
+            files = attachment_lines(d.attachments, self.ctx.desk.settings.tz, t)
+            facts.add_row(Text("" if d.evidence else t("case.evidence")), files)
         if c.reject_reason:
             facts.add_row(Text(t("case.reject_reason")), Prose(c.reject_reason))
         return facts
@@ -502,12 +485,14 @@ class CaseScreen(DeskScreen):
         if action == "act":
             return bool(parameters) and parameters[0] in self.offered
         d, me = self.detail, self.ctx.actor
-        if action in ("reveal", "note"):
+        if action == "letter":
+            return letter_offered(self.ctx, d)
+        if action in ("reveal", "note", "attach"):
             if d is None or me is None:
                 return False
             if action == "reveal" and (self.revealed or sees_contact(me, d.complaint)):
                 return False  # nothing hidden to reveal
-            wanted = "reveal_contact" if action == "reveal" else "add_note"
+            wanted = {"reveal": "reveal_contact", "note": "add_note"}.get(action, "attach_evidence")
             return permissions.allows(wanted, me.facts(), case_facts(d.complaint))
         return True
 
@@ -532,6 +517,23 @@ class CaseScreen(DeskScreen):
     def action_note(self) -> None:
         if self.detail is not None:
             self._open(NOTE, None)
+
+    def action_letter(self) -> None:
+        def done(letter: LetterRecord | None) -> None:
+            if letter is not None:
+                self.notify(LetterDialog.said(self.ctx, letter))
+                self.reload()
+
+        if self.detail is not None:
+            self.app.push_screen(LetterDialog(self.ctx, self.detail), done)
+
+    def action_attach(self) -> None:
+        def done(file: Attached | None) -> None:
+            if file is not None:
+                self.notify(self.ctx.t("case.attached", name=file.file_name, sha=file.sha256[:12]))
+                self.reload()
+
+        self.app.push_screen(AttachDialog(self.ctx, self.number), done)
 
     def action_act(self, action: str) -> None:
         if self.detail is None or action not in self.offered:

@@ -19,6 +19,7 @@ def keyed() -> tuple[type, ...]:
     from screens.dialogs.attach import AttachDialog
     from screens.dialogs.case_action import CaseActionDialog
     from screens.dialogs.confirm import ConfirmDialog
+    from screens.dialogs.letter import LetterDialog
     from screens.dialogs.queue_filter import QueueFilterDialog
     from screens.dialogs.readback import ReadBackScreen
     from screens.dialogs.registered import RegisteredScreen
@@ -45,6 +46,7 @@ def keyed() -> tuple[type, ...]:
         CaseScreen,
         CaseActionDialog,
         AttachDialog,
+        LetterDialog,
         InboxScreen,
         ImportScreen,
         AdminScreen,

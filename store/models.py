@@ -427,3 +427,37 @@ class DeskInfo(SQLModel, table=True):
     #: The last event of the baseline that sealed the rows already there when row seals began
     #: (deskapp.seals); NULL until `deskapp db upgrade` has made it.
     seals_began_event: int | None = None
+
+
+class Letter(SQLModel, table=True):
+    """A written confirmation to the customer (plan, resolution, rejection) in the outbox.
+
+    The Message-ID is made when the letter is queued, so every try sends the same message and
+    the customer's mail system can tell a repeat. `attempts` is also the claim: a sender takes a
+    letter by raising it with a conditional UPDATE, so two senders never both send one try.
+    `next_attempt_at` is the next try's time, and while a try is under way its lease."""
+
+    __table_args__ = (sa.Index("ix_letter_status_next", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    #: "plan", "resolution", "rejection"
+    kind: str = Field(max_length=16)
+    lang: str = Field(max_length=8)
+    recipient: str = Field(max_length=200)
+    subject: str = Field(max_length=200)
+    body: str = Field(sa_type=sa.Text)
+    message_id: str = Field(max_length=255, unique=True)
+    #: "queued", "sent", "failed", "written"
+    status: str = Field(max_length=12)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    last_error: str = Field(default="", max_length=500)
+    sent_at: datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    #: Where a letter written for sending by other means was put (no SMTP server configured).
+    path: str = Field(default="", max_length=500)
+    created_at: datetime = Field(sa_column=_instant())
+    created_by_id: int = Field(foreign_key="staff.id")
+    #: The `letter_queued` (or `letter_written`) event, and the `letter_sent` / `letter_failed`.
+    queued_event_id: int | None = Field(default=None, foreign_key="case_event.id")
+    done_event_id: int | None = Field(default=None, foreign_key="case_event.id")

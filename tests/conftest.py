@@ -48,6 +48,8 @@ def _isolated_home(
     # A desk's own escalation sweep writes events on a timer: the tests that want it turn it
     # on (tests/deskapp/test_ladder_watch.py); the rest see only the steps they take.
     monkeypatch.setenv("DESKAPP_ESCALATE_EVERY_SECONDS", "0")
+    # Likewise the desk's own look at the outbox (tests/deskapp/test_mail_smtp.py sends by hand).
+    monkeypatch.setenv("DESKAPP_SMTP__SEND_EVERY_SECONDS", "0")
     from deskapp.config import load_settings
 
     load_settings.cache_clear()

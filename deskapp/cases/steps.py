@@ -97,7 +97,6 @@ def amount(value: Any) -> Decimal | None:
     "request_approval",
     "refuse_compensation",
     "resolve",
-    "give_feedback",
     "close",
 )
 def _nothing(st: Step) -> Extra:
@@ -254,6 +253,19 @@ def _approve_compensation(st: Step) -> Extra:
 def _confirm(st: Step) -> Extra:
     st.c.customer_confirmed_at = st.now
     return {}
+
+
+@step("give_feedback")
+def _give_feedback(st: Step) -> Extra:
+    """How the customer was told the result is part of the record: the feedback milestone is
+    met by telling them, and a complaint about not being told is answered from it."""
+    told = str(st.p.get("told_by") or "").strip()
+    if not told:
+        raise InvalidInput({"told_by": "required"})
+    if told not in {t.value for t in ToldBy}:
+        known = ", ".join(t.value for t in ToldBy)
+        raise InvalidInput({"told_by": f"one of {known}"})
+    return {"told_by": told}
 
 
 @step("revisit")

@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "import": "importing",
     "init": "people",
     "keys": "docs",
+    "mail": "mail",
     "notice": "notice",
     "permissions": "docs",
     "report": "report",

@@ -427,6 +427,8 @@ class Builder:
                 put("compensation_approved_by_id", actor)
             elif step == "confirm":
                 put("customer_confirmed_at", at)
+            elif step == "give_feedback":  # as the step records it; no draw from the rng
+                extra["told_by"] = "email" if d.channel in WRITTEN else "phone"
             elif step == "revisit":
                 score = rng.choices(SCORES, SCORE_WEIGHTS)[0]
                 comment = words.comment(score)

@@ -65,6 +65,7 @@ FIELDS: dict[str, tuple[str, ...]] = {
     ),
     "submit_report": ("report",),
     "record_rectification": ("outcome",),
+    "give_feedback": ("told_by", "comment"),
     "revisit": ("satisfaction", "comment"),
     "decline": ("told_by",),
     NOTE: ("note", "customer_facing"),
@@ -192,8 +193,8 @@ class CaseActionDialog(ModalScreen[bool]):
             return _select(wid, [(who, str(ident)) for ident, who in self.assignable], None)
         if name == "mode":
             return _select(wid, [(t(f"case_action.mode.{m}"), m) for m in CONTACT_MODES], "phone")
-        if name == "told_by":
-            return _select(wid, [(enum_label(x, lang), x.value) for x in ToldBy], ToldBy.PHONE)
+        if name == "told_by":  # chosen each time: how they were told is the record
+            return _select(wid, [(enum_label(m, lang), m.value) for m in ToldBy], None)
         if name == "satisfaction":
             return _select(wid, [(str(n), str(n)) for n in range(5, 0, -1)], None)
         return SafeInput(id=wid)

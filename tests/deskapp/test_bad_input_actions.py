@@ -78,7 +78,7 @@ def test_every_text_of_a_case_is_stored_exactly_or_refused_by_name(
     flow.version = case_rows(desk, number)[0].version
     flow.do("handler", "resolve")
     flow.do("agent", "confirm")
-    flow.do("agent", "give_feedback")
+    flow.do("agent", "give_feedback", told_by="phone")
     commented = _try(flow, "agent2", "revisit", text, satisfaction=4, comment="TEXT")
     c = case_rows(desk, number)[0]
     if commented:

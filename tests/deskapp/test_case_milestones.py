@@ -15,6 +15,7 @@ from sqlmodel import select
 
 from deskapp import clock, sla
 from deskapp import report as monthly
+from deskapp.case_view import load_case
 from deskapp.cases import Desk
 from deskapp.domain import MilestoneKind, RiskFlag, Severity
 from deskapp.errors import InvalidInput, TransitionError
@@ -137,14 +138,18 @@ def test_a_plan_that_promises_a_change_carries_its_deadline(
     assert payload["rectification"] == "密封圈装配工装改造"
     flow.do("handler", "resolve")
     flow.do("agent", "confirm")
-    flow.do("agent", "give_feedback")
+    flow.do("agent", "give_feedback", told_by="phone")
     flow.do("agent2", "revisit", satisfaction=4)
     with pytest.raises(TransitionError, match="rectification the plan promised"):
         flow.do("agent", "close")
+    detail = load_case(desk, flow.number, "en")
+    assert "record_rectification" in detail.offered(who(desk, "handler"))
     with pytest.raises(TransitionError, match="say what was changed"):
         flow.do("handler", "record_rectification")
     flow.do("handler", "record_rectification", outcome="工装已改造，抽检 200 台无错位")
     assert not running(desk, flow.number, MilestoneKind.RECTIFY)
+    detail = load_case(desk, flow.number, "en")
+    assert "record_rectification" not in detail.offered(who(desk, "handler"))
     with pytest.raises(TransitionError, match="already recorded"):
         flow.do("handler", "record_rectification", outcome="again")
     flow.do("agent", "close")
@@ -194,3 +199,15 @@ def test_a_policy_written_before_these_milestones_still_loads(tmp_path: Path) ->
     )
     with pytest.raises(PolicyError, match="name the categories or claim_types"):
         sla.load_policy(path)
+
+
+def test_every_promise_has_its_words_in_both_languages() -> None:
+    """The queue, the board and the report name each promise; a kind without its words
+    would stop the screen that shows it."""
+    from deskapp.i18n import LANGUAGES, default_catalog
+
+    catalog = default_catalog()
+    for kind in MilestoneKind:
+        for lang in LANGUAGES:
+            for key in (f"queue.step.{kind.value}", f"enum.milestone.{kind.value}"):
+                assert catalog.text(key, lang).strip(), (key, lang)

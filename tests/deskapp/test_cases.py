@@ -122,7 +122,7 @@ def test_whole_loop_to_closure(desk: Desk, staffed: dict[str, int]) -> None:
     flow.do("manager", "approve_compensation")
     flow.do("handler", "resolve")
     flow.do("agent", "confirm")
-    flow.do("agent", "give_feedback")
+    flow.do("agent", "give_feedback", told_by="phone")
     flow.do("agent2", "revisit", satisfaction=5, comment="满意")
     flow.do("agent", "close")
     c, milestones, events = case_rows(desk, number)
@@ -276,7 +276,7 @@ def test_revisit_by_the_handler_is_refused(desk: Desk, staffed: dict[str, int]) 
     flow = Flow(desk, desk.intake(who(desk, "agent"), form(demand=NO_CLAIM)).number)
     full_plan(flow, staffed["dept:QA"])
     flow.do("handler", "resolve")
-    flow.do("handler", "give_feedback")
+    flow.do("handler", "give_feedback", told_by="phone")
     with pytest.raises(PermissionDenied):  # handlers hold no revisit role at all
         flow.do("handler", "revisit", satisfaction=5)
     with pytest.raises(TransitionError, match="1 to 5"):
@@ -299,7 +299,7 @@ def test_revisit_by_a_manager_who_handled_the_case_is_refused(
     flow.do("manager", "record_root_cause", **CAUSE)
     flow.do("manager", "propose_plan", remedy="道歉")
     flow.do("manager", "resolve")
-    flow.do("agent", "give_feedback")
+    flow.do("agent", "give_feedback", told_by="phone")
     with pytest.raises(TransitionError, match="someone other than the handler"):
         flow.do("manager", "revisit", satisfaction=5)
 

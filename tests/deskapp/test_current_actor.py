@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 from deskapp.cases import Actor, Desk, IntakeForm
 from deskapp.cases.base import AccountDisabled, current_actor
 from deskapp.errors import PermissionDenied
+from deskapp.letters import LetterKind
 from deskapp.staff_admin import Operator, StaffAdmin
 from store.engine import read_session
 
@@ -80,6 +81,10 @@ CALLS: dict[str, Callable[[Desk, Actor, str], Any]] = {
     ),
     "attach_file": lambda d, a, n: d.attach_file(a, n, _photo()),
     "attach_bytes": lambda d, a, n: d.attach_bytes(a, n, "photo.jpg", b"jpeg"),
+    "letter_draft": lambda d, a, n: d.letter_draft(a, n, None, "en"),
+    "queue_letter": lambda d, a, n: d.queue_letter(
+        a, n, kind=LetterKind.PLAN, lang="en", recipient="a@b.com", subject="s", body="b"
+    ),
     "inbox": lambda d, a, n: d.inbox(a),
     "unread_count": lambda d, a, n: d.unread_count(a),
     "mark_read": lambda d, a, n: d.mark_read(a, [1]),

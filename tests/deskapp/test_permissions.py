@@ -52,7 +52,7 @@ RELATION: dict[str, frozenset[str]] = {
     "executive": frozenset(),
     "admin": frozenset(),
 }
-CASE_ACTIONS = ("reveal_contact", "add_note", "attach_evidence")
+CASE_ACTIONS = ("reveal_contact", "add_note", "attach_evidence", "send_letter")
 
 
 def expected_allowed(action: str, roles: frozenset[Role], relation: frozenset[str]) -> bool:
@@ -168,6 +168,8 @@ class Bench:
             )
         if action == "attach_evidence":
             return lambda: self.desk.attach_bytes(actor, self.number, "照片.jpg", b"photo")
+        if action == "send_letter":  # the permission is checked before the case's state
+            return lambda: self.desk.letter_draft(actor, self.number, None, "en")
         if action == "intake":
             form = IntakeForm(
                 phone="13900000000", name="李", subject="s", description="d", demand="x"
@@ -328,6 +330,8 @@ def test_available_offers_exactly_what_the_use_cases_allow(bench: Bench) -> None
         c = s.exec(select(Complaint).where(Complaint.id == bench.case_id)).one()
     base = replace(case_facts(c), primary_dept_id=bench.ids["dept:QA"])
     base = replace(base, first_owner_id=bench.ids["agent"], assignee_id=bench.ids["agent3"])
+    # A promised rectification running: its step is offered only then (tested beside it).
+    base = replace(base, open_milestones=frozenset({"rectify"}))
     for login, relation in RELATION.items():
         actor = bench.desk.actor(login)
         for status in Status:

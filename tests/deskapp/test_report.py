@@ -81,7 +81,7 @@ def closed(
     at(*resolved, 10, 1)
     act(desk, "agent", number, "confirm")
     at(*resolved, 11)
-    act(desk, "agent", number, "give_feedback")
+    act(desk, "agent", number, "give_feedback", told_by="phone")
     at(*revisit, 10)
     act(
         desk, "agent2", number, "revisit", satisfaction=score, comment="太慢" if score < 3 else "好"

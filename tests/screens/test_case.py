@@ -183,7 +183,7 @@ async def test_one_complaint_from_intake_to_closure(make_app: MakeApp, desk: Des
         assert status(desk, number) == "resolved"
     async with on_case(make_app, "agent", number) as (pilot, _app):
         assert await act(pilot, "f") is None
-        assert await act(pilot, "b") is None
+        assert await act(pilot, "b", {"told_by": "email"}) is None
         assert status(desk, number) == "feedback_given"
     # The revisit is someone else's: the handler is not offered it (role), agent2 does it.
     async with on_case(make_app, "handler", number) as (pilot, app):

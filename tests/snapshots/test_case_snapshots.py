@@ -64,7 +64,7 @@ STATES: dict[str, tuple[str, list[tuple[str, str, dict[str, Any]]]]] = {
             ("manager", "approve_compensation", {}),
             ("handler", "resolve", {}),
             ("agent", "confirm", {}),
-            ("agent", "give_feedback", {}),
+            ("agent", "give_feedback", {"told_by": "phone"}),
             ("agent2", "revisit", {"satisfaction": 4, "comment": "处理及时"}),
             ("agent", "close", {}),
         ],

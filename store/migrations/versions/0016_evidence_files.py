@@ -6,9 +6,7 @@ media type, the name it came with and where it is kept (`storage`: "file", "inli
 for the references written before this revision). The hash is in the `attach` event too, so
 `deskapp audit verify` can tell a changed file or row from the one attached.
 
-Revises 0015: 0016 was written beside this one; the merge puts this after it.
-
-Revision ID: 0017
+Revision ID: 0016
 Revises: 0015
 """
 from collections.abc import Sequence
@@ -18,7 +16,7 @@ import sqlmodel.sql.sqltypes
 from alembic import op
 
 
-revision: str = '0017'
+revision: str = '0016'
 down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
