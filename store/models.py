@@ -461,3 +461,22 @@ class Letter(SQLModel, table=True):
     #: The `letter_queued` (or `letter_written`) event, and the `letter_sent` / `letter_failed`.
     queued_event_id: int | None = Field(default=None, foreign_key="case_event.id")
     done_event_id: int | None = Field(default=None, foreign_key="case_event.id")
+
+
+class CaseLibrary(SQLModel, table=True):
+    """A closed case as the library (案例库) offers it to the next handler: what it was about,
+    the root cause, the remedy and how the customer judged it. `body` is the searchable text
+    in the form `store.library.search_text` writes it; the search index over it is the
+    backend's own (SQLite FTS5 trigram, PostgreSQL pg_trgm) and is made by the migration."""
+
+    __tablename__ = "case_library"
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    closed_at: datetime = Field(sa_column=_instant(index=True))
+    category: str = Field(max_length=16)
+    subject: str = Field(max_length=200)
+    root_cause_category: str = Field(default="", max_length=24)
+    root_cause: str = Field(default="", sa_type=sa.Text)
+    remedy: str = Field(default="", sa_type=sa.Text)
+    satisfaction: int | None = None
+    body: str = Field(default="", sa_type=sa.Text)

@@ -26,6 +26,7 @@ from deskapp.cases.inbox import CASE_STEP, DISPATCH_NOTICE, HANDOVERS
 from deskapp.domain import TERMINAL_STATUSES, RiskFlag, Role, Status, parse_flags
 from deskapp.errors import Change, ConflictError, InvalidInput
 from deskapp.validation import check_params
+from store import library
 from store.models import CaseEvent, Complaint, Customer, Notification, Staff
 
 #: Fields whose before/after goes into each event (and into conflict messages).
@@ -122,6 +123,10 @@ class CaseActions(DeskBase):
             if t.ends_case:
                 ms.cancel_all(rows)
             c.is_open = Status(c.status) not in TERMINAL_STATUSES
+            if t.action == "close":  # closed with its cause, remedy and verdict: a lesson
+                library.put(s, c, now)
+            elif t.action == "reopen":
+                library.drop(s, [c.id])
             ms.set_head(c, rows, self.policy, self.calendars)
             for row in rows:
                 s.add(row)

@@ -40,6 +40,7 @@ COMMAND_MODULES = {
     "import": "importing",
     "init": "people",
     "keys": "docs",
+    "library": "library",
     "mail": "mail",
     "notice": "notice",
     "permissions": "docs",

@@ -37,7 +37,7 @@ from deskapp.demo.story import Draft, Storyteller
 from deskapp.domain import CustomerTier, MilestoneKind
 from deskapp.overview import DEMO_EVENT
 from deskapp.seals import sql_table
-from store import board
+from store import board, library
 from store.engine import read_session, write_session
 from store.models import AuditHead, Staff
 
@@ -293,6 +293,7 @@ def generate(
         # The ladder watches the open promises from now: rungs already past are the story's.
         escalations.adopt(s, None, policy, calendars, clock.now())
         board.bump(s, board.recount(s, first_ids.complaint))  # the breach board's tiles
+        library.rebuild(s)  # the closed cases, as lessons (案例库)
         # The mark `is_demo` looks for: the sign-in screen then lists the demo accounts.
         audit.append(s, kind=DEMO_EVENT, actor_id=None, payload={"cases": cases, "seed": seed})
         sealed = seals.seal_pending(s)

@@ -32,7 +32,7 @@ from deskapp.demo.writer import link_events, reserve_numbers, sync_sequences
 from deskapp.domain import MilestoneKind, Severity, Status
 from deskapp.importing.plan import Case
 from deskapp.seals import sql_table
-from store import board
+from store import board, library
 from store.engine import read_session, write_session
 from store.models import AuditHead, Complaint, Staff
 from store.phones import normal_phone
@@ -223,6 +223,7 @@ class Writer:
                 sa.insert(table).returning(table.c.id, sort_by_parameter_order=True), complaints
             ).all()
         ]
+        library.enter_closed(s, ids)  # the closed ones join the case library
         # Straight to the driver, values converted as SQLAlchemy would (deskapp.demo.rows):
         # four milestones a case are most of an import's rows.
         values = Values(conn.dialect)

@@ -16,6 +16,7 @@ from store.migrate import (
     SchemaBehindError,
     check_current,
     current_revision,
+    described_by_models,
     head_revision,
     stored_revision,
     upgrade,
@@ -24,7 +25,8 @@ from store.migrate import (
 
 def test_models_and_migrations_agree(engine: Engine) -> None:
     with engine.connect() as conn:
-        context = MigrationContext.configure(conn, opts={"compare_type": True})
+        opts = {"compare_type": True, "include_name": described_by_models}
+        context = MigrationContext.configure(conn, opts=opts)
         diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
 
