@@ -180,3 +180,30 @@ def calendar_dirs() -> list[Any]:
     from deskapp.config import load_settings
 
     return list(load_settings().sla.calendar_dirs)
+
+
+def repeat(mode: str, every: float, once: Callable[[], bool]) -> bool:
+    """`once` now and, with `mode` "watch", every `every` seconds until SIGTERM or SIGINT: the
+    loop `deskapp escalate` and `deskapp mail` share. True when a run failed."""
+    import signal
+    import threading
+
+    stop = threading.Event()
+    if mode == "watch":
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(sig, lambda _signum, _frame: stop.set())
+    failed = False
+    while True:
+        failed = not once() or failed
+        if mode == "once" or stop.wait(every):
+            return failed
+
+
+def database_trouble(command: str, exc: Any, engine: Engine) -> None:
+    """Say on standard error what is wrong with the database, in the words start-up uses."""
+    from store.engine import trouble
+
+    found = trouble(exc, engine)
+    said = found.value.replace("_", " ") if found else "failing"
+    first = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
+    click.echo(f"deskapp {command}: the database is {said}: {first}", err=True)

@@ -3,13 +3,9 @@ systemd timer (`--once`) or as a small service of its own (`--watch`)."""
 
 from __future__ import annotations
 
-import signal
-import threading
-from types import FrameType
-
 import click
 
-from deskapp.cli.common import db_option, main, open_desk
+from deskapp.cli.common import database_trouble, db_option, main, open_desk, repeat
 
 
 @main.command()
@@ -49,19 +45,7 @@ def mail(db_url: str | None, mode: str, every: float, quiet: bool) -> None:
             err=True,
         )
     desk = Desk(engine, settings)
-    stop = threading.Event()
-    if mode == "watch":
-
-        def _stop(_signum: int, _frame: FrameType | None) -> None:
-            stop.set()
-
-        signal.signal(signal.SIGTERM, _stop)
-        signal.signal(signal.SIGINT, _stop)
-    failed = False
-    while True:
-        failed = not _send_once(desk, quiet) or failed
-        if mode == "once" or stop.wait(every):
-            break
+    failed = repeat(mode, every, lambda: _send_once(desk, quiet))
     engine.dispose()
     raise SystemExit(1 if failed and mode == "once" else 0)
 
@@ -72,16 +56,12 @@ def _send_once(desk: object, quiet: bool) -> bool:
     from sqlalchemy.exc import DBAPIError
 
     from deskapp.cases import Desk
-    from store.engine import trouble
 
     assert isinstance(desk, Desk)
     try:
         done = desk.deliver_due()
     except DBAPIError as exc:
-        found = trouble(exc, desk.engine)
-        said = found.value.replace("_", " ") if found else "failing"
-        first = str(exc.orig).splitlines()[0] if exc.orig else str(exc)
-        click.echo(f"deskapp mail: the database is {said}: {first}", err=True)
+        database_trouble("mail", exc, desk.engine)
         return False
     if not quiet:
         for message_id in done.sent:
